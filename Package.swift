@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+// Outpost: an edge model-serving agent. No package dependencies: the toolchain, libsodium and libsystemd only.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
+
+let package = Package(
+    name: "Outpost",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "outpostd", targets: ["outpostd"]),
+        .executable(name: "outpost", targets: ["outpost"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(name: "CBuildInfo"),
+        .target(name: "CPlatform"),
+        .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
+        .target(name: "Systemd", dependencies: ["CSystemd", "Platform"], swiftSettings: strict),
+        .target(name: "Telemetry", swiftSettings: strict),
+        .target(name: "HTTP", dependencies: ["Platform"], swiftSettings: strict),
+        .target(
+            name: "Agent",
+            dependencies: ["Platform", "Systemd", "HTTP", "Telemetry", "CBuildInfo"],
+            swiftSettings: strict),
+        .executableTarget(name: "outpostd", dependencies: ["Agent"], swiftSettings: strict),
+        .executableTarget(name: "outpost", dependencies: ["Agent", "HTTP"], swiftSettings: strict),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: strict),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "Platform"], swiftSettings: strict),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform"], swiftSettings: strict),
+        .testTarget(name: "AgentTests", dependencies: ["Agent"], swiftSettings: strict),
+    ]
+)
