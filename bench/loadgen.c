@@ -704,5 +704,12 @@ int main(int argc, char **argv) {
                     ec, eio, eeof, ep, eto);
     }
     fflush(stdout);
-    return h->count > 0 ? 0 : 1;
+    int rc = h->count > 0 ? 0 : 1;
+    for (long t = 0; t < nthreads; t++) {
+        close(ws[t].ep);
+        free(ws[t].conns);
+    }
+    free(ws);
+    free(h);
+    return rc;
 }

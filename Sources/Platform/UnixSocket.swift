@@ -124,6 +124,13 @@ public enum UnixSocket {
         _ = Glibc.shutdown(fd.rawValue, Int32(SHUT_WR))
     }
 
+    /// Removes the socket file at `path` (ours, on shutdown); anything that is not a socket is left alone.
+    public static func removeSocketFile(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return }
+        unlink(path)
+    }
+
     /// Removes `path` if it is a socket nobody answers on.
     static func removeIfStale(_ path: String) throws(UnixSocketError) {
         var info = stat()

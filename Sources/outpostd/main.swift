@@ -1,1 +1,38 @@
-print("placeholder")
+// outpostd: the Outpost agent. Argument handling only; the service lives in the Agent module.
+import Agent
+
+let usage = """
+    Usage: outpostd [--config FILE] [--socket PATH] [--state-dir DIR]
+
+    Runs the Outpost agent in the foreground, serving the HTTP API on a Unix socket.
+    Under systemd it uses socket activation when the socket unit passes one, reports READY=1 once listening,
+    feeds the watchdog from its serving loop, reloads its configuration on SIGHUP and drains on SIGTERM.
+
+    Options:
+      --config FILE     configuration file (default \(Config.defaultPath); built-in defaults when
+                        the default file does not exist; a file named here must exist)
+      --socket PATH     API socket path, overrides server.socket (default /run/outpost/outpost.sock)
+      --state-dir DIR   state directory, overrides agent.state_dir (default /var/lib/outpost)
+      --version         print the version and exit
+      -h, --help        print this help and exit
+
+    Exit status: 0 after a clean stop, 1 on a start-up failure, 78 when the configuration is invalid.
+    """
+
+do {
+    let arguments = try Arguments(Array(CommandLine.arguments.dropFirst()),
+                                  valueOptions: ["config", "socket", "state-dir"], flagOptions: ["help", "version"])
+    if arguments.has("help") {
+        print(usage)
+    } else if arguments.has("version") {
+        print(BuildInfo.versionLine(program: "outpostd"))
+    } else {
+        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument '\(arguments.positionals[0])'") }
+        let options = DaemonOptions(configPath: arguments.value("config"), socketPath: arguments.value("socket"),
+                                    stateDirectory: arguments.value("state-dir"))
+        exitProcess(AgentService.run(options: options))
+    }
+} catch {
+    printError("outpostd: \(error)\nTry 'outpostd --help'.")
+    exitProcess(2)
+}

@@ -1,0 +1,71 @@
+# Outpost: the two set-up commands are `make demo` and `make test`; both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+DEBUG_BIN := .build/debug
+RELEASE_BIN := .build/release
+RELEASE_FLAGS := -c release --static-swift-stdlib
+BUILD_APT := libsodium-dev libsystemd-dev pkg-config
+TEST_APT := $(BUILD_APT) python3 python3-pip curl
+BENCH_APT := nginx-light gcc
+PYTHON ?= python3
+
+.PHONY: help deps test-deps build release test unit-tests integration-tests demo bench clean buildinfo
+
+help:
+	@echo "make demo   - install build dependencies, build, start outpostd on a temporary socket, call it, stop it"
+	@echo "make test   - install test dependencies, build, run every test (unit + integration)"
+	@echo "make bench  - HTTP benchmark against nginx (figures for BENCHMARKS.md)"
+
+# Installs Debian packages that are missing (idempotent; apt-get update only when something is missing).
+define apt_install
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(BUILD_APT))
+	@command -v $(SWIFT) >/dev/null || { echo "error: the Swift 6 toolchain is required (swift not on PATH)"; exit 1; }
+
+test-deps: deps
+	$(call apt_install,$(TEST_APT))
+	@$(PYTHON) -c "import pytest" 2>/dev/null || $(PYTHON) -m pip install -q "pytest>=7"
+
+# The commit goes into the binary through a generated header, rewritten only when it changes.
+buildinfo:
+	@mkdir -p Sources/CBuildInfo/generated; \
+	commit=$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown); \
+	git diff --quiet HEAD 2>/dev/null || commit="$$commit-dirty"; \
+	line="#define OUTPOST_GIT_COMMIT \"$$commit\""; \
+	[ "$$(cat Sources/CBuildInfo/generated/commit.h 2>/dev/null)" = "$$line" ] || echo "$$line" > Sources/CBuildInfo/generated/commit.h
+
+build: deps buildinfo
+	$(SWIFT) build
+
+release: deps buildinfo
+	$(SWIFT) build $(RELEASE_FLAGS)
+
+unit-tests: test-deps buildinfo
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+integration-tests: test-deps buildinfo
+	$(SWIFT) build
+	OUTPOSTD=$(DEBUG_BIN)/outpostd OUTPOST=$(DEBUG_BIN)/outpost $(PYTHON) -m pytest -q tests/integration
+
+test: unit-tests integration-tests
+
+demo: release
+	@bash scripts/demo.sh $(RELEASE_BIN)
+
+bench: release
+	$(call apt_install,$(BENCH_APT))
+	OUTPOSTD=$(RELEASE_BIN)/outpostd bash bench/http_bench.sh
+
+clean:
+	rm -rf .build Sources/CBuildInfo/generated

@@ -1,0 +1,70 @@
+// The daemon's settings, each with the value it runs with when the configuration file does not set it.
+
+/// Everything `outpostd` takes from its configuration file. Each property names its key; the rules each
+/// value must meet are in `Config+Loading.swift`, next to the code that applies them.
+public struct Config: Equatable, Sendable {
+    /// Where `outpostd` looks for its configuration unless told otherwise.
+    public static let defaultPath = "/etc/outpost/outpost.toml"
+
+    // MARK: [server]
+
+    /// `server.socket`: the Unix socket the API listens on. An absolute path of at most 107 bytes, since
+    /// `sun_path` holds 108 including the terminating NUL.
+    public var socketPath: String = "/run/outpost/outpost.sock"
+    /// `server.socket_mode`: the socket's permission bits, at most 0o777; written `"0660"` or `0o660`.
+    /// A decimal integer is taken as its decimal value, so `660` is refused as out of range.
+    public var socketMode: UInt32 = 0o660
+    /// `server.max_connections`: connections served at once, 1...1_000_000.
+    public var maxConnections: Int = 4096
+    /// `server.max_body_bytes`: the largest request body accepted, 1 byte ... 1 GiB.
+    public var maxBodyBytes: Int = 8 << 20
+    /// `server.header_timeout_seconds`: how long a client may take to send its request headers; above 0,
+    /// at most a day. Timeouts take integers or floats.
+    public var headerTimeout: Double = 10
+    /// `server.idle_timeout_seconds`: how long a kept-alive connection may sit idle; above 0, at most a day.
+    public var idleTimeout: Double = 75
+    /// `server.shutdown_timeout_seconds`: how long requests in flight get to finish on shutdown; 0 to a day.
+    public var shutdownTimeout: Double = 10
+
+    // MARK: [agent]
+
+    /// `agent.state_dir`: where the agent keeps models and state; an absolute path.
+    public var stateDirectory: String = "/var/lib/outpost"
+
+    // MARK: [log]
+
+    /// `log.level`: the least severe level written.
+    public var logLevel: LogLevel = .info
+    /// `log.format`: how log lines are written.
+    public var logFormat: LogFormat = .auto
+
+    /// The defaults.
+    public init() {}
+}
+
+/// Log severities, least severe first; `Comparable` orders them by severity.
+public enum LogLevel: String, Sendable, Comparable, CaseIterable {
+    case debug, info, notice, warning, error
+
+    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }
+
+    private var rank: Int {
+        switch self {
+        case .debug: 0
+        case .info: 1
+        case .notice: 2
+        case .warning: 3
+        case .error: 4
+        }
+    }
+}
+
+/// How log lines are written.
+public enum LogFormat: String, Sendable, CaseIterable {
+    /// Journal fields when stderr is connected to the journal (`$JOURNAL_STREAM` matches it), text otherwise.
+    case auto
+    /// One line of text per record.
+    case text
+    /// Structured fields sent to the journal.
+    case journal
+}

@@ -1,0 +1,47 @@
+// Log records as structured journald entries, and the choice between journald and readable stderr lines.
+import Platform
+import Systemd
+import Telemetry
+
+struct JournalLogSink: LogSink {
+    let identifier: String
+
+    func write(_ record: LogRecord) {
+        var fields: [(name: String, value: String)] = [
+            ("MESSAGE", record.message),
+            ("PRIORITY", String(record.severity.rawValue)),
+            ("SYSLOG_IDENTIFIER", identifier),
+        ]
+        for field in record.fields { fields.append((field.name, field.value)) }
+        Journal.send(fields)
+    }
+}
+
+struct StandardErrorWriter {
+    static func write(_ line: String) {
+        try? FileDescriptor.standardError.writeAll(line + "\n")
+    }
+}
+
+enum LogSetup {
+    /// Journald when asked for, or when `auto` and stderr is the journal; readable lines on stderr otherwise.
+    static func makeLogger(level: LogLevel, format: LogFormat, identifier: String) -> Logger {
+        let useJournal = format == .journal || (format == .auto && Journal.isStandardErrorJournal())
+        let sink: any LogSink = useJournal
+            ? JournalLogSink(identifier: identifier)
+            : TextLogSink(write: { StandardErrorWriter.write($0) })
+        return Logger(minimum: level.severity, sink: sink)
+    }
+}
+
+extension LogLevel {
+    var severity: LogSeverity {
+        switch self {
+        case .debug: return .debug
+        case .info: return .info
+        case .notice: return .notice
+        case .warning: return .warning
+        case .error: return .error
+        }
+    }
+}

@@ -1,0 +1,191 @@
+// outpostd's life: load configuration, take or create the socket, serve, reload on SIGHUP, drain on SIGTERM.
+// This file wires services together; the algorithms live in their modules.
+import HTTP
+import Platform
+import Synchronization
+import Systemd
+import Telemetry
+
+public enum AgentExit {
+    public static let success: Int32 = 0
+    public static let failure: Int32 = 1
+    /// sysexits EX_CONFIG: the configuration is wrong.
+    public static let configuration: Int32 = 78
+}
+
+public final class AgentService: @unchecked Sendable {
+    private let options: DaemonOptions
+    private let notifier = Notifier()
+    private let logger: LoggerBox
+    private var config: Config
+
+    private init(options: DaemonOptions, config: Config) {
+        self.options = options
+        self.config = config
+        logger = LoggerBox(LogSetup.makeLogger(level: config.logLevel, format: config.logFormat, identifier: "outpostd"))
+    }
+
+    /// Runs the daemon in the foreground; returns the process exit status.
+    public static func run(options: DaemonOptions) -> Int32 {
+        // Signals become events on the serving loop; block them before any thread exists so every thread inherits it.
+        let signals: SignalFD
+        do {
+            signals = try SignalFD(signals: [Signals.terminate, Signals.interrupt, Signals.hangup])
+        } catch {
+            StandardErrorWriter.write("outpostd: \(error)")
+            return AgentExit.failure
+        }
+        Signals.ignoreBrokenPipe()
+        let config: Config
+        do {
+            config = try options.loadConfig()
+        } catch {
+            StandardErrorWriter.write("outpostd: \(error)")
+            return AgentExit.configuration
+        }
+        return AgentService(options: options, config: config).serve(signals: signals)
+    }
+
+    private var log: Logger { logger.current }
+
+    private func serve(signals: SignalFD) -> Int32 {
+        notifier.status("Starting")
+        do {
+            try AtomicFile.makeDirectories(config.stateDirectory)
+        } catch {
+            log.error("cannot create the state directory: \(error)", [LogField("STATE_DIR", config.stateDirectory)])
+            return AgentExit.failure
+        }
+        let socket: ListeningSocket
+        do {
+            socket = try ListeningSocket.open(path: config.socketPath, mode: config.socketMode)
+        } catch {
+            log.error("cannot listen: \(error)", [LogField("SOCKET", config.socketPath)])
+            return AgentExit.failure
+        }
+        defer { socket.close() }
+
+        let serverBox = Mutex<HTTPServer?>(nil)
+        let connections: @Sendable () -> Int = { serverBox.withLock { $0?.openConnections ?? 0 } }
+        let metrics = AgentMetrics(openConnections: connections)
+        let state = RuntimeState(socketPath: socket.path, stateDirectory: config.stateDirectory,
+                                 startedAt: metrics.startTime, connections: connections)
+        let debug = ProcessStats.environment(DebugRoutes.environmentVariable) == "1"
+        let router = APIRoutes.make(state: state, metrics: metrics, debugRoutes: debug)
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(listener: socket.descriptor, configuration: httpConfiguration(config),
+                                    handler: Self.observed(router: router, metrics: metrics, logger: logger))
+        } catch {
+            log.error("cannot start the HTTP server: \(error)")
+            return AgentExit.failure
+        }
+        serverBox.withLock { $0 = server }
+        server.onProtocolError = { status in metrics.protocolErrors.labels(String(status.code)).inc() }
+        let watchdog = WatchdogFeeder(notifier: notifier)
+        server.tickInterval = watchdog.tickInterval
+        server.onTick = { watchdog.feedIfDue() }
+        do {
+            try server.watch(signals.descriptor) { [self] in
+                while let signal = signals.next() {
+                    handle(signal: signal, server: server, state: state, metrics: metrics)
+                }
+            }
+        } catch {
+            log.error("cannot watch signals: \(error)")
+            return AgentExit.failure
+        }
+
+        let how = socket.activated ? "socket-activated" : "listening"
+        log.notice("outpostd \(BuildInfo.version) \(how) on \(socket.path)",
+                   [LogField("SOCKET", socket.path), LogField("PID", String(ProcessStats.pid))])
+        notifier.ready(status: "Serving on \(socket.path)")
+        watchdog.feedIfDue()
+        server.run()
+        log.notice("stopped", [LogField("OPEN_CONNECTIONS", String(server.openConnections))])
+        return AgentExit.success
+    }
+
+    private func handle(signal: Int32, server: HTTPServer, state: RuntimeState, metrics: AgentMetrics) {
+        switch signal {
+        case Signals.hangup:
+            reload(metrics: metrics)
+        default:
+            guard !state.isDraining else {
+                log.notice("second stop signal; still draining until the deadline")
+                return
+            }
+            state.startDraining()
+            notifier.stopping(status: "Draining \(server.openConnections) connection(s)")
+            log.notice("stopping: draining requests in flight",
+                       [LogField("DEADLINE_SECONDS", String(config.shutdownTimeout))])
+            server.beginShutdown(deadline: config.shutdownTimeout)
+        }
+    }
+
+    /// Reads the configuration again; a bad file keeps the running configuration.
+    private func reload(metrics: AgentMetrics) {
+        notifier.reloading()
+        do {
+            let fresh = try options.loadConfig()
+            let restartNeeded = Self.keysNeedingRestart(old: config, new: fresh)
+            config = fresh
+            logger.replace(LogSetup.makeLogger(level: fresh.logLevel, format: fresh.logFormat, identifier: "outpostd"))
+            metrics.reloads.labels("ok").inc()
+            if restartNeeded.isEmpty {
+                log.notice("configuration reloaded", [LogField("CONFIG", options.configPath)])
+            } else {
+                log.warning("configuration reloaded; changes to \(restartNeeded.joined(separator: ", ")) take effect after a restart",
+                            [LogField("CONFIG", options.configPath)])
+            }
+            notifier.ready(status: "Serving on \(config.socketPath)")
+        } catch {
+            metrics.reloads.labels("failed").inc()
+            log.error("reload failed, keeping the running configuration: \(error)", [LogField("CONFIG", options.configPath)])
+            notifier.ready(status: "Serving on \(config.socketPath) (last reload failed: \(error))")
+        }
+    }
+
+    static func keysNeedingRestart(old: Config, new: Config) -> [String] {
+        var keys: [String] = []
+        if old.socketPath != new.socketPath { keys.append("server.socket") }
+        if old.socketMode != new.socketMode { keys.append("server.socket_mode") }
+        if old.stateDirectory != new.stateDirectory { keys.append("agent.state_dir") }
+        if old.maxConnections != new.maxConnections { keys.append("server.max_connections") }
+        if old.maxBodyBytes != new.maxBodyBytes { keys.append("server.max_body_bytes") }
+        if old.headerTimeout != new.headerTimeout { keys.append("server.header_timeout_seconds") }
+        if old.idleTimeout != new.idleTimeout { keys.append("server.idle_timeout_seconds") }
+        return keys
+    }
+
+    private func httpConfiguration(_ config: Config) -> HTTPServerConfiguration {
+        HTTPServerConfiguration(limits: HTTPLimits(maxBodyBytes: config.maxBodyBytes), maxConnections: config.maxConnections,
+                                requestTimeout: config.headerTimeout, idleTimeout: config.idleTimeout)
+    }
+
+    /// Routes a request and records its route, status and latency when the response is complete.
+    static func observed(router: Router, metrics: AgentMetrics, logger: LoggerBox) -> HTTPHandler {
+        { request, writer in
+            let started = Clock.monotonicNanoseconds()
+            let route: String
+            switch router.match(request) {
+            case .found(let match): route = match.label
+            case .methodNotAllowed: route = String(request.path)
+            case .notFound: route = "unmatched"
+            }
+            let method = request.method
+            let pid = request.peer.map { String($0.pid) } ?? "-"
+            let path = String(request.path)
+            writer.onFinish { status in
+                let seconds = Double(Clock.monotonicNanoseconds() - started) / 1e9
+                metrics.observe(route: route, method: method, status: status, seconds: seconds)
+                let log = logger.current
+                if log.isEnabled(.debug) {
+                    log.debug("\(method.rawValue) \(path) \(status)",
+                              [LogField("REQUEST_PATH", path), LogField("STATUS", String(status)), LogField("PEER_PID", pid)])
+                }
+            }
+            router.handle(request, writer)
+        }
+    }
+}

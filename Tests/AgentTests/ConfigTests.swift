@@ -1,0 +1,369 @@
+import Glibc
+import XCTest
+@testable import Agent
+
+/// The daemon's configuration: defaults, every key, every rule a value must meet, files on disk, and a
+/// randomized check that no input crashes the parser or yields a position outside the text.
+final class ConfigTests: XCTestCase {
+    static let fullExample = """
+        # Outpost configuration: every key set.
+        [server]
+        socket = "/run/outpost/api.sock"
+        socket_mode = "0600"
+        max_connections = 128
+        max_body_bytes = 1_048_576
+        header_timeout_seconds = 2.5
+        idle_timeout_seconds = 30
+        shutdown_timeout_seconds = 0
+
+        [agent]
+        state_dir = '/srv/outpost'
+
+        [log]
+        level = "debug"   # chatty while testing
+        format = "journal"
+
+        """
+
+    // MARK: Values
+
+    func testDefaults() {
+        let config = Config()
+        XCTAssertEqual(config.socketPath, "/run/outpost/outpost.sock")
+        XCTAssertEqual(config.socketMode, 0o660)
+        XCTAssertEqual(config.maxConnections, 4096)
+        XCTAssertEqual(config.maxBodyBytes, 8_388_608)
+        XCTAssertEqual(config.headerTimeout, 10)
+        XCTAssertEqual(config.idleTimeout, 75)
+        XCTAssertEqual(config.shutdownTimeout, 10)
+        XCTAssertEqual(config.stateDirectory, "/var/lib/outpost")
+        XCTAssertEqual(config.logLevel, .info)
+        XCTAssertEqual(config.logFormat, .auto)
+        XCTAssertEqual(Config.defaultPath, "/etc/outpost/outpost.toml")
+    }
+
+    func testEmptyTextGivesDefaults() throws {
+        XCTAssertEqual(try Config.parse("", file: "c.toml"), Config())
+        XCTAssertEqual(try Config.parse("# nothing\n[server]\n[agent]\n[log]\n", file: "c.toml"), Config())
+    }
+
+    func testFullExample() throws {
+        var expected = Config()
+        expected.socketPath = "/run/outpost/api.sock"
+        expected.socketMode = 0o600
+        expected.maxConnections = 128
+        expected.maxBodyBytes = 1_048_576
+        expected.headerTimeout = 2.5
+        expected.idleTimeout = 30
+        expected.shutdownTimeout = 0
+        expected.stateDirectory = "/srv/outpost"
+        expected.logLevel = .debug
+        expected.logFormat = .journal
+        XCTAssertEqual(try Config.parse(Self.fullExample, file: "c.toml"), expected)
+    }
+
+    func testPartialFileKeepsOtherDefaults() throws {
+        var expected = Config()
+        expected.logLevel = .warning
+        expected.maxConnections = 1
+        XCTAssertEqual(try Config.parse("server.max_connections = 1\nlog.level = \"warning\"", file: "c.toml"), expected)
+    }
+
+    func testSocketModeForms() throws {
+        let cases: [(String, UInt32)] = [
+            (#""0600""#, 0o600), (#""755""#, 0o755), (#""0""#, 0), (#""0000000000000000000000777""#, 0o777),
+            ("0o640", 0o640), ("416", 0o640), ("0", 0), ("511", 0o777),
+        ]
+        for (text, expected) in cases {
+            XCTAssertEqual(try Config.parse("[server]\nsocket_mode = \(text)", file: "c.toml").socketMode, expected, text)
+        }
+    }
+
+    func testBoundaryValuesAreAccepted() throws {
+        let longest = "/" + String(repeating: "s", count: 106)
+        let config = try Config.parse("""
+            [server]
+            socket = "\(longest)"
+            max_connections = 1_000_000
+            max_body_bytes = 1073741824
+            header_timeout_seconds = 86400
+            idle_timeout_seconds = 0.001
+            shutdown_timeout_seconds = 86400.0
+            [log]
+            level = "error"
+            format = "text"
+            """, file: "c.toml")
+        XCTAssertEqual(config.socketPath.utf8.count, 107)
+        XCTAssertEqual(config.maxConnections, 1_000_000)
+        XCTAssertEqual(config.maxBodyBytes, 1 << 30)
+        XCTAssertEqual(config.headerTimeout, 86400)
+        XCTAssertEqual(config.idleTimeout, 0.001)
+        XCTAssertEqual(config.shutdownTimeout, 86400)
+        XCTAssertEqual(config.logLevel, .error)
+        XCTAssertEqual(config.logFormat, .text)
+    }
+
+    func testEveryLogLevelAndFormat() throws {
+        for level in LogLevel.allCases {
+            XCTAssertEqual(try Config.parse("log.level = \"\(level.rawValue)\"", file: "c.toml").logLevel, level)
+        }
+        for format in LogFormat.allCases {
+            XCTAssertEqual(try Config.parse("log.format = '\(format.rawValue)'", file: "c.toml").logFormat, format)
+        }
+        XCTAssertEqual(LogLevel.allCases.map(\.rawValue), ["debug", "info", "notice", "warning", "error"])
+        XCTAssertEqual(LogFormat.allCases.map(\.rawValue), ["auto", "text", "journal"])
+    }
+
+    func testLogLevelsOrderBySeverity() {
+        XCTAssertLessThan(LogLevel.debug, .info)
+        XCTAssertLessThan(LogLevel.info, .notice)
+        XCTAssertLessThan(LogLevel.notice, .warning)
+        XCTAssertLessThan(LogLevel.warning, .error)
+        XCTAssertFalse(LogLevel.error < .debug)
+        XCTAssertFalse(LogLevel.info < .info)
+        XCTAssertEqual([LogLevel.error, .debug, .warning, .info, .notice].sorted(), LogLevel.allCases)
+    }
+
+    // MARK: Errors
+
+    func testUnknownTablesAndKeys() {
+        let sections = "expected one of: agent, log, server"
+        let serverKeys = "expected one of: header_timeout_seconds, idle_timeout_seconds, max_body_bytes, max_connections, shutdown_timeout_seconds, socket, socket_mode"
+        assertError("[sever]\nsocket = \"/x\"", "c.toml:1:2: unknown table 'sever'; \(sections)")
+        assertError("[log]\nlevel = \"info\"\n\n[models]\n", "c.toml:4:2: unknown table 'models'; \(sections)")
+        assertError("[models.\"my-model\"]\npath = \"/m\"", "c.toml:1:2: unknown table 'models'; \(sections)")
+        assertError("  sever = 1", "c.toml:1:3: unknown key 'sever'; \(sections)")
+        assertError("[server]\nsokcet = \"/x\"", "c.toml:2:1: unknown key 'server.sokcet'; \(serverKeys)")
+        assertError("[server]\n  max_connections = 10\n  [server.tls]", "c.toml:3:11: unknown table 'server.tls'; \(serverKeys)")
+        assertError("[log]\n\"my level\" = 1", #"c.toml:2:1: unknown key 'log."my level"'; expected one of: format, level"#)
+        assertError("agent.state = '/x'", "c.toml:1:7: unknown key 'agent.state'; expected one of: state_dir")
+    }
+
+    func testWrongTypes() {
+        assertError("server = 1", "c.toml:1:10: server must be a table, found integer")
+        assertError("log = [\"debug\"]", "c.toml:1:7: log must be a table, found array")
+        assertError("[server]\nmax_connections = \"many\"", "c.toml:2:19: server.max_connections must be an integer, found string")
+        assertError("server.max_connections = 1.5", "c.toml:1:26: server.max_connections must be an integer, found float")
+        assertError("[server]\nmax_body_bytes = true", "c.toml:2:18: server.max_body_bytes must be an integer, found boolean")
+        assertError("[server]\nshutdown_timeout_seconds = \"10s\"", "c.toml:2:28: server.shutdown_timeout_seconds must be a number, found string")
+        assertError("[server]\nsocket = 5", "c.toml:2:10: server.socket must be a string, found integer")
+        assertError("[server.socket]", "c.toml:1:9: server.socket must be a string, found table")
+        assertError("[server]\nsocket_mode = true", "c.toml:2:15: server.socket_mode must be a string of octal digits or an integer, found boolean")
+        assertError("[agent]\nstate_dir = [\"/a\"]", "c.toml:2:13: agent.state_dir must be a string, found array")
+        assertError("[log]\nlevel = 3", "c.toml:2:9: log.level must be a string, found integer")
+    }
+
+    func testOutOfRange() {
+        assertError("[server]\nmax_connections = 0", "c.toml:2:19: server.max_connections must be between 1 and 1000000, found 0")
+        assertError("[server]\nmax_connections = 1_000_001", "c.toml:2:19: server.max_connections must be between 1 and 1000000, found 1000001")
+        assertError("[server]\nmax_body_bytes = -5", "c.toml:2:18: server.max_body_bytes must be between 1 and 1073741824, found -5")
+        assertError("[server]\nmax_body_bytes = 0x40000001", "c.toml:2:18: server.max_body_bytes must be between 1 and 1073741824, found 1073741825")
+        let positive = "must be greater than 0 and at most 86400"
+        assertError("[server]\nheader_timeout_seconds = 0", "c.toml:2:26: server.header_timeout_seconds \(positive), found 0")
+        assertError("[server]\nheader_timeout_seconds = inf", "c.toml:2:26: server.header_timeout_seconds \(positive), found inf")
+        assertError("[server]\nidle_timeout_seconds = -1.5", "c.toml:2:24: server.idle_timeout_seconds \(positive), found -1.5")
+        assertError("[server]\nidle_timeout_seconds = nan", "c.toml:2:24: server.idle_timeout_seconds \(positive), found nan")
+        assertError("[server]\nidle_timeout_seconds = 86401", "c.toml:2:24: server.idle_timeout_seconds \(positive), found 86401")
+        assertError("[server]\nshutdown_timeout_seconds = -1", "c.toml:2:28: server.shutdown_timeout_seconds must be between 0 and 86400, found -1")
+        assertError("[server]\nshutdown_timeout_seconds = 86400.5", "c.toml:2:28: server.shutdown_timeout_seconds must be between 0 and 86400, found 86400.5")
+    }
+
+    func testSocketModeErrors() {
+        let range = "server.socket_mode must be between 0 and 0o777"
+        assertError("[server]\nsocket_mode = \"0800\"", #"c.toml:2:15: server.socket_mode must be octal digits like "0660", found "0800""#)
+        assertError("[server]\nsocket_mode = \"\"", #"c.toml:2:15: server.socket_mode must be octal digits like "0660", found """#)
+        assertError("[server]\nsocket_mode = \"rw-rw----\"", #"c.toml:2:15: server.socket_mode must be octal digits like "0660", found "rw-rw----""#)
+        assertError("[server]\nsocket_mode = \"1777\"", #"c.toml:2:15: \#(range), found "1777""#)
+        assertError("[server]\nsocket_mode = \"77777777777777777777777\"", #"c.toml:2:15: \#(range), found "77777777777777777777777""#)
+        assertError("[server]\nsocket_mode = 660", "c.toml:2:15: \(range), found 660 (0o1224)")
+        assertError("[server]\nsocket_mode = 0o1000", "c.toml:2:15: \(range), found 512 (0o1000)")
+        assertError("[server]\nsocket_mode = -1", "c.toml:2:15: \(range), found -1")
+    }
+
+    func testPathErrors() {
+        let long = "/" + String(repeating: "s", count: 107)
+        assertError("[server]\nsocket = \"relative.sock\"", #"c.toml:2:10: server.socket must be an absolute path, found "relative.sock""#)
+        assertError("[server]\nsocket = \"\"", #"c.toml:2:10: server.socket must be an absolute path, found """#)
+        assertError("[server]\nsocket = \"\(long)\"", "c.toml:2:10: server.socket must be at most 107 bytes long, found 108 bytes")
+        assertError("[server]\nsocket = \"/run/\\u0000x\"", #"c.toml:2:10: server.socket must not contain NUL, found "/run/\u0000x""#)
+        assertError("[agent]\nstate_dir = 'var/lib/outpost'", #"c.toml:2:13: agent.state_dir must be an absolute path, found "var/lib/outpost""#)
+    }
+
+    func testInvalidChoices() {
+        let levels = "debug, info, notice, warning, error"
+        assertError("[log]\nlevel = \"loud\"", #"c.toml:2:9: log.level must be one of \#(levels); found "loud""#)
+        assertError("[log]\nlevel = \"INFO\"", #"c.toml:2:9: log.level must be one of \#(levels); found "INFO""#)
+        assertError("[log]\nformat = 'json'", #"c.toml:2:10: log.format must be one of auto, text, journal; found "json""#)
+    }
+
+    func testSyntaxErrorsComeThroughAndTheFirstErrorInFileOrderWins() {
+        assertError("[server]\nmax_connections = 12 34", "c.toml:2:22: unexpected '3' after value; expected end of line")
+        assertError("[server]\nmax_connections = 1\nmax_connections = 2", "c.toml:3:1: duplicate key 'server.max_connections' (first defined at line 2, column 1)")
+        assertError("[log]\nlevel = \"loud\"\n[sever]", #"c.toml:2:9: log.level must be one of debug, info, notice, warning, error; found "loud""#)
+        assertError("[server]\nbogus = 1\nmax_connections = 0", "c.toml:2:1: unknown key 'server.bogus'; expected one of: header_timeout_seconds, idle_timeout_seconds, max_body_bytes, max_connections, shutdown_timeout_seconds, socket, socket_mode")
+    }
+
+    // MARK: Files
+
+    func testMissingFile() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path("absent.toml")
+        XCTAssertEqual(try Config.load(path: path, mustExist: false), Config())
+        XCTAssertThrowsError(try Config.load(path: path, mustExist: true)) { error in
+            XCTAssertEqual("\(error)", "open \(path): No such file or directory")
+        }
+        let underMissingDirectory = directory.path("no/such/dir.toml")
+        XCTAssertEqual(try Config.load(path: underMissingDirectory, mustExist: false), Config())
+    }
+
+    func testLoadsAFileAndNamesItInErrors() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let good = try directory.write("good.toml", Array(Self.fullExample.utf8))
+        XCTAssertEqual(try Config.load(path: good, mustExist: true), try Config.parse(Self.fullExample, file: "x"))
+        XCTAssertEqual(try Config.load(path: good, mustExist: false).logLevel, .debug)
+
+        let bad = try directory.write("bad.toml", Array("[log]\nlevel = \"info\"\n[server]\nsokcet = 1\n".utf8))
+        XCTAssertThrowsError(try Config.load(path: bad, mustExist: false)) { error in
+            XCTAssertEqual(error as? TOMLError, TOMLError(file: bad, line: 4, column: 1, message: "unknown key 'server.sokcet'; expected one of: header_timeout_seconds, idle_timeout_seconds, max_body_bytes, max_connections, shutdown_timeout_seconds, socket, socket_mode"))
+        }
+
+        let notUTF8 = try directory.write("latin1.toml", Array("[agent]\nstate_dir = \"/caf".utf8) + [0xE9, 0x22, 0x0A])
+        XCTAssertThrowsError(try Config.load(path: notUTF8, mustExist: false)) { error in
+            XCTAssertEqual("\(error)", "\(notUTF8):2:18: file is not valid UTF-8")
+        }
+    }
+
+    func testUnreadableFilesAreErrorsEvenWhenOptional() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        XCTAssertThrowsError(try Config.load(path: directory.root, mustExist: false)) { error in
+            XCTAssertEqual("\(error)", "read \(directory.root): Is a directory")
+        }
+        let huge = try directory.write("huge.toml", Array(repeating: UInt8(ascii: "#"), count: Config.maxFileBytes + 1))
+        XCTAssertThrowsError(try Config.load(path: huge, mustExist: false)) { error in
+            XCTAssertEqual("\(error)", "read \(huge): File too large")
+        }
+    }
+
+    // MARK: Randomized
+
+    /// Mutated configurations must parse or fail with a `TOMLError` inside the text; a crash fails the run.
+    func testRandomMutationsNeverCrashAndErrorsPointIntoTheText() {
+        var random = SplitMix64(seed: 0x5EED_0F_0CA1)
+        let alphabet = Array(" \t\n\r#=[]{}\"'\\.,_-+:0123456789aeEfxobnu\u{0}\u{7}\u{7F}é日\u{FEFF}\u{301}".unicodeScalars)
+        let original = Array(Self.fullExample.unicodeScalars)
+        var parsed = 0
+        var failed = 0
+        for _ in 0..<2000 {
+            var scalars = original
+            for _ in 0...random.next(below: 4) {
+                let at = random.next(below: scalars.count + 1)
+                switch random.next(below: 4) {
+                case 0:
+                    scalars.insert(alphabet[random.next(below: alphabet.count)], at: at)
+                case 1 where at < scalars.count:
+                    scalars.remove(at: at)
+                case 2 where at < scalars.count:
+                    scalars[at] = alphabet[random.next(below: alphabet.count)]
+                default:
+                    // Copy a stretch elsewhere: duplicated keys, headers and half-lines.
+                    let start = random.next(below: original.count)
+                    let end = min(original.count, start + random.next(below: 40))
+                    scalars.insert(contentsOf: original[start..<end], at: at)
+                }
+            }
+            let text = String(String.UnicodeScalarView(scalars))
+            do throws(TOMLError) {
+                _ = try Config.parse(text, file: "fuzz.toml")
+                parsed += 1
+            } catch {
+                failed += 1
+                assertInside(error, text)
+            }
+        }
+        // Both outcomes must occur, or the mutations are not exercising anything.
+        XCTAssertGreaterThan(parsed, 100)
+        XCTAssertGreaterThan(failed, 100)
+    }
+
+    private func assertInside(_ error: TOMLError, _ text: String, file: StaticString = #filePath, line: UInt = #line) {
+        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(\.count)
+        if text.unicodeScalars.first == "\u{FEFF}" { lines[0] -= 1 }
+        XCTAssertEqual(error.file, "fuzz.toml", file: file, line: line)
+        XCTAssertFalse(error.message.isEmpty, file: file, line: line)
+        guard (1...lines.count).contains(error.line) else {
+            return XCTFail("\(error) is past the last line, \(lines.count)", file: file, line: line)
+        }
+        XCTAssertTrue((1...lines[error.line - 1] + 1).contains(error.column), "\(error) is outside its line", file: file, line: line)
+    }
+
+    // MARK: Helpers
+
+    private func assertError(_ text: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
+        do throws(TOMLError) {
+            let config = try Config.parse(text, file: "c.toml")
+            XCTFail("parsed \(config), expected \(expected)", file: file, line: line)
+        } catch {
+            XCTAssertEqual(error.description, expected, file: file, line: line)
+        }
+    }
+}
+
+/// A deterministic generator, so the randomized test fails the same way every run.
+private struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// In 0..<bound (the slight modulo bias does not matter here).
+    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
+
+/// A directory under /tmp that a test writes files into and removes afterwards.
+private struct TemporaryDirectory {
+    let root: String
+
+    init() throws {
+        var template = Array("/tmp/outpost-config-test-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw TemporaryDirectoryError(path: "/tmp", errno: errno) }
+        root = String(cString: made)
+    }
+
+    func path(_ name: String) -> String { root + "/" + name }
+
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let path = path(name)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw TemporaryDirectoryError(path: path, errno: errno) }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw TemporaryDirectoryError(path: path, errno: errno) }
+        return path
+    }
+
+    /// Removes the files the tests write (there are no subdirectories), then the directory.
+    func remove() {
+        if let directory = opendir(root) {
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { unlink(path(name)) }
+            }
+            closedir(directory)
+        }
+        rmdir(root)
+    }
+}
+
+private struct TemporaryDirectoryError: Error {
+    let path: String
+    let errno: Int32
+}

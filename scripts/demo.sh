@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The demo: start outpostd on a temporary socket, talk to it with the CLI and with curl, stop it.
+set -euo pipefail
+bin=${1:-.build/release}
+work=$(mktemp -d /tmp/outpost-demo.XXXXXX)
+socket=$work/outpost.sock
+daemon=""
+cleanup() {
+    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "outpostd --version"
+"$bin/outpostd" --version
+
+cat > "$work/outpost.toml" <<CONF
+# A minimal configuration: everything not named here keeps its built-in default.
+[log]
+level = "info"
+
+[server]
+shutdown_timeout_seconds = 5
+CONF
+
+step "starting outpostd on $socket"
+"$bin/outpostd" --socket "$socket" --state-dir "$work/state" --config "$work/outpost.toml" 2>"$work/outpostd.log" &
+daemon=$!
+for _ in $(seq 1 100); do [ -S "$socket" ] && break; sleep 0.05; done
+[ -S "$socket" ] || { echo "outpostd did not start:"; cat "$work/outpostd.log"; exit 1; }
+
+step "outpost status --socket $socket"
+"$bin/outpost" status --socket "$socket"
+
+step "curl --unix-socket $socket http://localhost/v1/health"
+if command -v curl >/dev/null; then
+    curl -sS --unix-socket "$socket" http://localhost/v1/health; echo
+    step "curl .../v1/version"
+    curl -sS --unix-socket "$socket" http://localhost/v1/version; echo
+    step "curl .../metrics (first lines)"
+    curl -sS --unix-socket "$socket" http://localhost/metrics | head -12
+fi
+
+step "stopping outpostd (SIGTERM)"
+kill -TERM "$daemon"
+status=0
+wait "$daemon" || status=$?
+daemon=""
+echo "outpostd exited with status $status"
+echo "--- outpostd log ---"
+cat "$work/outpostd.log"
+exit "$status"
