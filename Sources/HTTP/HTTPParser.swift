@@ -260,7 +260,9 @@ public struct HTTPParser: Sendable {
     /// Rejects a garbage first line as soon as it is visible, instead of waiting for the header limit.
     private func checkPartialRequestLine(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) {
         let lineEnd = findCRLF(bytes, limit: bytes.count)
-        let line = UnsafeRawBufferPointer(rebasing: bytes[0..<(lineEnd ?? bytes.count)])
+        // A CR at the very end may be the first half of the line's CRLF.
+        let partialEnd = bytes.last == 13 ? bytes.count - 1 : bytes.count
+        let line = UnsafeRawBufferPointer(rebasing: bytes[0..<(lineEnd ?? partialEnd)])
         for byte in line where byte < 0x20 || byte == 0x7f {
             throw HTTPParseError(.badRequest, "invalid byte 0x\(String(byte, radix: 16)) in request line")
         }

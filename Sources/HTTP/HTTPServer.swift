@@ -255,7 +255,6 @@ public final class HTTPServer: @unchecked Sendable {
         } else {
             updateInterest(connection)
         }
-        if connection.peerClosed && connection.isIdle { close(connection) }
     }
 
     /// Parses and dispatches buffered requests while the connection is free to take one.
@@ -337,7 +336,8 @@ public final class HTTPServer: @unchecked Sendable {
             close(connection)
             return
         }
-        if connection.peerClosed && connection.isIdle {
+        if connection.peerClosed && connection.isReading && connection.pendingOutput == 0 {
+            // Every complete request has been answered and nothing more can arrive.
             close(connection)
             return
         }
