@@ -40,7 +40,8 @@ if command -v curl >/dev/null; then
     step "curl .../v1/version"
     curl -sS --unix-socket "$socket" http://localhost/v1/version; echo
     step "curl .../metrics (first lines)"
-    curl -sS --unix-socket "$socket" http://localhost/metrics | head -12
+    metrics=$(curl -sS --unix-socket "$socket" http://localhost/metrics)
+    printf '%s\n' "$metrics" | grep -v '_bucket' | head -14
 fi
 
 step "stopping outpostd (SIGTERM)"
