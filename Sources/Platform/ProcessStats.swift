@@ -41,3 +41,15 @@ public enum ProcessStats {
         Glibc.exit(status)
     }
 }
+
+public enum SystemInfo {
+    /// CPUs this process may run on.
+    public static var cpuCount: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Physical memory in bytes.
+    public static var physicalMemory: Int {
+        Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
