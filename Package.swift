@@ -18,6 +18,7 @@ let package = Package(
         .target(name: "CBuildInfo", cSettings: strictC),
         .target(name: "CPlatform", cSettings: strictC),
         .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
+        .target(name: "GGUF", swiftSettings: strict),
         .target(name: "Systemd", dependencies: ["CSystemd", "Platform"], swiftSettings: strict),
         .target(name: "Telemetry", dependencies: ["Platform"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Platform"], swiftSettings: strict),
@@ -28,6 +29,9 @@ let package = Package(
         .executableTarget(name: "outpostd", dependencies: ["Agent"], swiftSettings: strict),
         .executableTarget(name: "outpost", dependencies: ["Agent", "HTTP"], swiftSettings: strict),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: strict),
+        .testTarget(
+            name: "GGUFTests", dependencies: ["GGUF", "Platform"], resources: [.copy("Fixtures")],
+            swiftSettings: strict),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "Platform"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform"], swiftSettings: strict),

@@ -1,0 +1,55 @@
+// A whole file mapped read-only into memory, unmapped when the last reference goes.
+import Glibc
+
+/// A read-only, private mapping of a regular file.
+///
+/// The mapping reflects the file as it is on disk: if another process truncates the file while it is mapped,
+/// touching the lost pages raises SIGBUS. Outpost maps only files it owns (the store's model blobs), which are
+/// written once and replaced by rename, never truncated in place.
+///
+/// Sendable because the mapping is read-only and lives until `deinit`.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    /// The file's bytes; empty (and with a nil base address) for an empty file, which is not mapped at all.
+    public let bytes: UnsafeRawBufferPointer
+
+    public var count: Int { bytes.count }
+
+    public init(path: String) throws(SystemError) {
+        self.path = path
+        let fd = try FileDescriptor.open(path, .readOnly)
+        defer { fd.close() }
+
+        var info = stat()
+        _ = try checked("fstat", path) { fstat(fd.rawValue, &info) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw SystemError("mmap", path, errno: Errno(rawValue: EISDIR))
+        default: throw SystemError("mmap", path, errno: Errno(rawValue: ENODEV))
+        }
+        // mmap rejects a length of 0, and an empty file has nothing to map anyway.
+        let size = Int(info.st_size)
+        guard size > 0 else {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd.rawValue, 0)
+        guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
+            throw SystemError("mmap", path, errno: .current)
+        }
+        bytes = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    /// Asks the kernel to start reading the whole file in ahead of use (before walking every weight once);
+    /// only advice, so a failure is ignored.
+    public func adviseWillNeed() {
+        guard let base = bytes.baseAddress else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_WILLNEED)
+    }
+
+    deinit {
+        if let base = bytes.baseAddress {
+            munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
+        }
+    }
+}
