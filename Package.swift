@@ -19,6 +19,8 @@ let package = Package(
         .target(name: "CPlatform", cSettings: strictC),
         .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
         .target(name: "GGUF", swiftSettings: strict),
+        .target(name: "CKernels", cSettings: strictC + [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "Kernels", dependencies: ["GGUF", "CKernels"], swiftSettings: strict),
         .target(name: "Systemd", dependencies: ["CSystemd", "Platform"], swiftSettings: strict),
         .target(name: "Telemetry", dependencies: ["Platform"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Platform"], swiftSettings: strict),
@@ -32,6 +34,9 @@ let package = Package(
         .testTarget(
             name: "GGUFTests", dependencies: ["GGUF", "Platform"], resources: [.copy("Fixtures")],
             swiftSettings: strict),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], exclude: ["Fixtures"], swiftSettings: strict),
+        .target(name: "Inference", dependencies: ["GGUF", "Kernels", "CKernels"], swiftSettings: strict),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "CKernels", "GGUF", "Platform"], swiftSettings: strict),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "Platform"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform"], swiftSettings: strict),

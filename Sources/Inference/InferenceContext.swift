@@ -1,0 +1,82 @@
+// One conversation's state on a model: its KV cache, scratch buffers and logits, sized once at creation.
+import Kernels
+
+public final class InferenceContext {
+    public let model: any LanguageModel
+    public let contextLength: Int
+    public let batchCapacity: Int
+    public let cache: KVCache
+    let scratch: ForwardScratch
+    let pool: ThreadPool
+    /// [batchCapacity][vocabulary] when all logits of a batch are wanted, else [1][vocabulary].
+    private let logits: UnsafeMutablePointer<Float>
+    private let logitCapacity: Int
+
+    /// `contextLength` positions at most; prompts are evaluated `batchCapacity` tokens at a time.
+    public init(model: any LanguageModel, contextLength: Int, batchCapacity: Int = 64, threads: Int) throws(ModelError) {
+        guard contextLength > 0 else { throw ModelError("context length must be positive, got \(contextLength)") }
+        guard contextLength <= model.info.trainedContextLength else {
+            throw ModelError("context length \(contextLength) exceeds the model's trained context of \(model.info.trainedContextLength)")
+        }
+        guard batchCapacity > 0 else { throw ModelError("batch size must be positive") }
+        guard threads > 0, threads <= 256 else { throw ModelError("threads must be between 1 and 256, got \(threads)") }
+        self.model = model
+        self.contextLength = contextLength
+        self.batchCapacity = min(batchCapacity, contextLength)
+        cache = KVCache(layers: model.info.layers, capacity: contextLength, width: model.kvWidth)
+        scratch = ForwardScratch(sizes: model.scratchSizes(batch: self.batchCapacity, contextLength: contextLength),
+                                 batchCapacity: self.batchCapacity)
+        pool = ThreadPool(threads: threads)
+        logitCapacity = self.batchCapacity * model.info.vocabularySize
+        logits = .allocate(capacity: logitCapacity)
+    }
+
+    deinit { logits.deallocate() }
+
+    public var vocabularySize: Int { model.info.vocabularySize }
+    /// Tokens in the cache.
+    public var position: Int { cache.count }
+    public var threads: Int { pool.threadCount }
+    /// Bytes this context allocated (cache, scratch, logits).
+    public var byteCount: Int { cache.byteCount + scratch.byteCount + logitCapacity * 4 }
+
+    /// Forgets everything after the first `count` cached tokens.
+    public func rewind(to count: Int) { cache.truncate(to: count) }
+
+    /// Evaluates `tokens` after what is cached and returns the logits of the last one.
+    public func evaluate(_ tokens: [Int32]) throws(ModelError) -> UnsafeBufferPointer<Float> {
+        try check(tokens)
+        var offset = 0
+        while offset < tokens.count {
+            let count = min(batchCapacity, tokens.count - offset)
+            tokens.withUnsafeBufferPointer { all in
+                model.forward(UnsafeBufferPointer(rebasing: all[offset..<(offset + count)]), cache: cache, scratch: scratch,
+                              logitRows: 1, logits: logits, pool: pool)
+            }
+            offset += count
+        }
+        return UnsafeBufferPointer(start: logits, count: vocabularySize)
+    }
+
+    /// Evaluates at most `batchCapacity` tokens and returns every one's logits: [tokens.count][vocabulary].
+    public func evaluateAll(_ tokens: [Int32]) throws(ModelError) -> UnsafeBufferPointer<Float> {
+        guard tokens.count <= batchCapacity else {
+            throw ModelError("\(tokens.count) tokens exceed the batch capacity of \(batchCapacity)")
+        }
+        try check(tokens)
+        tokens.withUnsafeBufferPointer { all in
+            model.forward(all, cache: cache, scratch: scratch, logitRows: all.count, logits: logits, pool: pool)
+        }
+        return UnsafeBufferPointer(start: logits, count: tokens.count * vocabularySize)
+    }
+
+    private func check(_ tokens: [Int32]) throws(ModelError) {
+        guard !tokens.isEmpty else { throw ModelError("nothing to evaluate: no tokens") }
+        guard cache.count + tokens.count <= contextLength else {
+            throw ModelError("\(cache.count + tokens.count) tokens do not fit the context of \(contextLength); use a larger context or a shorter prompt")
+        }
+        for token in tokens where token < 0 || Int(token) >= vocabularySize {
+            throw ModelError("token id \(token) is outside the vocabulary of \(vocabularySize)")
+        }
+    }
+}

@@ -1,0 +1,44 @@
+// What every architecture provides: its shape, and a forward pass over a batch of tokens.
+import GGUF
+import Kernels
+
+public struct ModelInfo: Sendable, Equatable {
+    public let architecture: String
+    public let name: String
+    public let layers: Int
+    public let embeddingLength: Int
+    public let vocabularySize: Int
+    public let trainedContextLength: Int
+    public let parameterBytes: Int
+}
+
+public protocol LanguageModel: AnyObject {
+    var info: ModelInfo { get }
+    /// Width of one position's keys (and values) in the cache: kv heads × head dimension.
+    var kvWidth: Int { get }
+    /// Runs `tokens` at positions `cache.count ..< cache.count + tokens.count`, appends their keys and values
+    /// to the cache, and writes logits for the last `logitRows` tokens into `logits` ([logitRows][vocabulary]).
+    func forward(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, scratch: ForwardScratch, logitRows: Int,
+                 logits: UnsafeMutablePointer<Float>, pool: ThreadPool)
+    /// Bytes of scratch a batch of `batch` tokens needs, per buffer (see ForwardScratch).
+    func scratchSizes(batch: Int, contextLength: Int) -> ForwardScratch.Sizes
+}
+
+/// Loads the architecture named in `general.architecture`.
+public enum ModelLoader {
+    public static let supportedArchitectures = ["gemma3", "llama", "qwen2"]
+
+    public static func load(_ file: GGUFFile) throws(ModelError) -> any LanguageModel {
+        let architecture: String
+        do {
+            architecture = try file.string("general.architecture")
+        } catch {
+            throw ModelError("\(error)")
+        }
+        switch architecture {
+        case "gemma3": return try Gemma3(file: file)
+        default:
+            throw ModelError("architecture '\(architecture)' is not supported; supported: \(supportedArchitectures.joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,184 @@
+// Gemma 3: RMS norms before and after attention and FFN, QK-norm, sliding-window layers (5 of every 6) with
+// their own RoPE base, GELU-tanh gated FFN, embeddings scaled by sqrt(n_embd), output tied to the embeddings.
+import CKernels
+import GGUF
+import Kernels
+
+final class Gemma3: LanguageModel {
+    struct Layer {
+        let attentionNorm: [Float]
+        let query, key, value, output: WeightMatrix
+        let queryNorm, keyNorm: [Float]
+        let postAttentionNorm: [Float]
+        let ffnNorm: [Float]
+        let gate, up, down: WeightMatrix
+        let postFFNNorm: [Float]
+        let slidingWindow: Bool
+    }
+
+    let info: ModelInfo
+    let embedding: WeightMatrix       // [vocab][embd]
+    let output: WeightMatrix          // [vocab][embd], usually the embedding itself
+    let outputNorm: [Float]
+    let layers: [Layer]
+    let embd, heads, kvHeads, headDim, ffn: Int
+    let eps: Float
+    let ropeBase, ropeBaseSWA: Float
+    let window: Int
+    let attentionScale: Float
+    let logitSoftcap: Float
+    let file: GGUFFile                // keeps the mapped weights alive
+
+    var kvWidth: Int { kvHeads * headDim }
+
+    init(file: GGUFFile) throws(ModelError) {
+        self.file = file
+        let meta = Metadata(file: file, prefix: "gemma3")
+        let tensors = TensorLoader(file: file)
+        let layerCount = try meta.count("block_count", limit: 512)
+        embd = try meta.count("embedding_length", limit: 1 << 16)
+        heads = try meta.count("attention.head_count", limit: 1024)
+        kvHeads = try meta.optionalInteger("attention.head_count_kv") ?? heads
+        guard kvHeads > 0, heads % kvHeads == 0 else {
+            throw ModelError("gemma3.attention.head_count_kv = \(kvHeads) does not divide head_count = \(heads)")
+        }
+        headDim = try meta.optionalInteger("attention.key_length") ?? embd / heads
+        let valueDim = try meta.optionalInteger("attention.value_length") ?? headDim
+        guard headDim > 0, headDim <= 1024, valueDim == headDim, headDim % 2 == 0 else {
+            throw ModelError("gemma3.attention.key_length = \(headDim) / value_length = \(valueDim) are not supported")
+        }
+        ffn = try meta.count("feed_forward_length", limit: 1 << 18)
+        eps = try meta.float("attention.layer_norm_rms_epsilon")
+        ropeBase = try meta.optionalFloat("rope.freq_base") ?? 1_000_000
+        ropeBaseSWA = try meta.optionalFloat("rope.freq_base_swa") ?? 10_000
+        window = try meta.optionalInteger("attention.sliding_window") ?? 0
+        let pattern = try meta.optionalInteger("attention.sliding_window_pattern") ?? 6
+        guard pattern > 0 else { throw ModelError("gemma3.attention.sliding_window_pattern must be positive") }
+        logitSoftcap = try meta.optionalFloat("final_logit_softcapping") ?? 0
+        let contextLength = try meta.count("context_length", limit: 1 << 24)
+        // Gemma's query scale: 1/sqrt(head_dim), except the 27B model which uses 1/sqrt(n_embd / n_head).
+        attentionScale = layerCount == 62 ? 1 / Float(embd / heads).squareRoot() : 1 / Float(headDim).squareRoot()
+
+        let vocab: Int
+        guard let embeddingInfo = file.tensor("token_embd.weight"), embeddingInfo.dimensions.count == 2 else {
+            throw ModelError("tensor 'token_embd.weight' is missing or not 2-dimensional")
+        }
+        vocab = embeddingInfo.dimensions[1]
+        embedding = try tensors.matrix("token_embd.weight", rows: vocab, cols: embd)
+        output = try tensors.optionalMatrix("output.weight", rows: vocab, cols: embd) ?? embedding
+        outputNorm = try tensors.vector("output_norm.weight", count: embd)
+
+        var built: [Layer] = []
+        for i in 0..<layerCount {
+            let p = "blk.\(i)."
+            built.append(Layer(
+                attentionNorm: try tensors.vector(p + "attn_norm.weight", count: embd),
+                query: try tensors.matrix(p + "attn_q.weight", rows: heads * headDim, cols: embd),
+                key: try tensors.matrix(p + "attn_k.weight", rows: kvHeads * headDim, cols: embd),
+                value: try tensors.matrix(p + "attn_v.weight", rows: kvHeads * headDim, cols: embd),
+                output: try tensors.matrix(p + "attn_output.weight", rows: embd, cols: heads * headDim),
+                queryNorm: try tensors.vector(p + "attn_q_norm.weight", count: headDim),
+                keyNorm: try tensors.vector(p + "attn_k_norm.weight", count: headDim),
+                postAttentionNorm: try tensors.vector(p + "post_attention_norm.weight", count: embd),
+                ffnNorm: try tensors.vector(p + "ffn_norm.weight", count: embd),
+                gate: try tensors.matrix(p + "ffn_gate.weight", rows: ffn, cols: embd),
+                up: try tensors.matrix(p + "ffn_up.weight", rows: ffn, cols: embd),
+                down: try tensors.matrix(p + "ffn_down.weight", rows: embd, cols: ffn),
+                postFFNNorm: try tensors.vector(p + "post_ffw_norm.weight", count: embd),
+                slidingWindow: window > 0 && i % pattern < pattern - 1))
+        }
+        layers = built
+        let name = (try? file.string("general.name")) ?? "gemma3"
+        info = ModelInfo(architecture: "gemma3", name: name, layers: layerCount, embeddingLength: embd,
+                         vocabularySize: vocab, trainedContextLength: contextLength,
+                         parameterBytes: file.tensors.reduce(0) { $0 + $1.byteCount })
+        ck_gelu_table_init()
+    }
+
+    func scratchSizes(batch: Int, contextLength: Int) -> ForwardScratch.Sizes {
+        ForwardScratch.Sizes(residual: batch * embd, normed: batch * max(embd, ffn), query: batch * heads * headDim,
+                             key: batch * kvWidth, value: batch * kvWidth, attention: batch * heads * headDim,
+                             projected: batch * embd, gate: batch * ffn, up: batch * ffn,
+                             scores: contextLength, rope: headDim)
+    }
+
+    func forward(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, scratch: ForwardScratch, logitRows: Int,
+                 logits: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let n = tokens.count
+        let start = cache.count
+        precondition(n > 0 && n <= scratch.batchCapacity && start + n <= cache.capacity, "batch does not fit")
+        let x = scratch.residual          // [n][embd]
+        let xn = scratch.normed           // [n][embd] (and [n][ffn] for the FFN's down input)
+        let q = scratch.query             // [n][heads*headDim]
+        let k = scratch.key               // [n][kvHeads*headDim]
+        let v = scratch.value             // [n][kvHeads*headDim]
+        let att = scratch.attention       // [n][heads*headDim]
+        let proj = scratch.projected      // [n][embd]
+        let g = scratch.gate, u = scratch.up  // [n][ffn]
+
+        let embedScale = Float(embd).squareRoot()
+        for t in 0..<n {
+            Kernels.dequantizeRow(embedding, row: Int(tokens[t]), into: x + t * embd)
+            ck_scale(x + t * embd, embedScale, Int64(embd))
+        }
+
+        for (index, layer) in layers.enumerated() {
+            for t in 0..<n { ck_rmsnorm(x + t * embd, layer.attentionNorm, xn + t * embd, Int64(embd), eps) }
+            Kernels.matmul(layer.query, xn, batch: n, into: q, pool: pool)
+            Kernels.matmul(layer.key, xn, batch: n, into: k, pool: pool)
+            Kernels.matmul(layer.value, xn, batch: n, into: v, pool: pool)
+
+            let base = layer.slidingWindow ? ropeBaseSWA : ropeBase
+            for t in 0..<n {
+                let qt = q + t * heads * headDim, kt = k + t * kvWidth
+                for h in 0..<heads { ck_rmsnorm(qt + h * headDim, layer.queryNorm, qt + h * headDim, Int64(headDim), eps) }
+                for h in 0..<kvHeads { ck_rmsnorm(kt + h * headDim, layer.keyNorm, kt + h * headDim, Int64(headDim), eps) }
+                ck_rope_cache(Float(start + t), Int64(headDim), base, 1, nil, scratch.ropeCos, scratch.ropeSin)
+                ck_rope(qt, Int64(heads), Int64(headDim), Int64(headDim), scratch.ropeCos, scratch.ropeSin, 1)
+                ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(headDim), scratch.ropeCos, scratch.ropeSin, 1)
+                ck_scale(qt, attentionScale, Int64(heads * headDim))
+                ck_f32_to_f16_row(kt, cache.key(layer: index, position: start + t), Int64(kvWidth))
+                ck_f32_to_f16_row(v + t * kvWidth, cache.value(layer: index, position: start + t), Int64(kvWidth))
+            }
+
+            let group = heads / kvHeads
+            for t in 0..<n {
+                let position = start + t
+                let first = layer.slidingWindow ? max(0, position - window + 1) : 0
+                let span = position - first + 1
+                for h in 0..<heads {
+                    let kvHead = h / group
+                    ck_attend_f16(q + t * heads * headDim + h * headDim,
+                                  cache.key(layer: index, position: first) + kvHead * headDim, Int64(kvWidth),
+                                  cache.value(layer: index, position: first) + kvHead * headDim, Int64(kvWidth),
+                                  Int64(span), Int64(headDim), 1, 0, nil, scratch.scores,
+                                  att + t * heads * headDim + h * headDim)
+                }
+            }
+            Kernels.matmul(layer.output, att, batch: n, into: proj, pool: pool)
+            for t in 0..<n {
+                ck_rmsnorm(proj + t * embd, layer.postAttentionNorm, proj + t * embd, Int64(embd), eps)
+                ck_add(x + t * embd, proj + t * embd, Int64(embd))
+                ck_rmsnorm(x + t * embd, layer.ffnNorm, xn + t * embd, Int64(embd), eps)
+            }
+            Kernels.matmul(layer.gate, xn, batch: n, into: g, pool: pool)
+            Kernels.matmul(layer.up, xn, batch: n, into: u, pool: pool)
+            ck_geglu(g, u, g, Int64(n * ffn))
+            Kernels.matmul(layer.down, g, batch: n, into: proj, pool: pool)
+            for t in 0..<n {
+                ck_rmsnorm(proj + t * embd, layer.postFFNNorm, proj + t * embd, Int64(embd), eps)
+                ck_add(x + t * embd, proj + t * embd, Int64(embd))
+            }
+        }
+        cache.count = start + n
+
+        let rows = min(logitRows, n)
+        let first = n - rows
+        for t in 0..<rows { ck_rmsnorm(x + (first + t) * embd, outputNorm, xn + t * embd, Int64(embd), eps) }
+        Kernels.matmul(output, xn, batch: rows, into: logits, pool: pool)
+        if logitSoftcap > 0 {
+            let count = rows * info.vocabularySize
+            for i in 0..<count { logits[i] = logitSoftcap * ck_tanhf(logits[i] / logitSoftcap) }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import CKernels
+import XCTest
+
+/// The element-wise ops against straightforward references.
+final class OpsTests: XCTestCase {
+    func testF16ConversionMatchesSwiftFloat16ForEveryHalf() {
+        var floats = [Float](repeating: 0, count: 65536)
+        let halves = (0..<65536).map { UInt16($0) }
+        ck_f16_to_f32_row(halves, &floats, 65536)
+        for bits in 0..<65536 {
+            let expected = Float(Float16(bitPattern: UInt16(bits)))
+            if expected.isNaN { XCTAssertTrue(floats[bits].isNaN); continue }
+            XCTAssertEqual(floats[bits].bitPattern, expected.bitPattern, "half 0x\(String(bits, radix: 16))")
+        }
+    }
+
+    func testF32ToF16RoundsToNearestEven() {
+        var rng = SystemRandomNumberGenerator()
+        var samples: [Float] = [0, -0, 1, 65504, 65519, 65520, 1e-8, -3e-8, 5.96e-8, 2.98e-8, 6.1e-5, .infinity, -.infinity,
+                                1.00048828125, 1.000244140625, 0.33333334]
+        for _ in 0..<100_000 {
+            samples.append(Float(bitPattern: UInt32.random(in: 0...UInt32.max, using: &rng)))
+        }
+        var halves = [UInt16](repeating: 0, count: samples.count)
+        ck_f32_to_f16_row(samples, &halves, Int64(samples.count))
+        for (value, half) in zip(samples, halves) {
+            let expected = Float16(value)
+            if value.isNaN { XCTAssertTrue(Float16(bitPattern: half).isNaN); continue }
+            XCTAssertEqual(half, expected.bitPattern, "\(value)")
+        }
+    }
+
+    func testRMSNorm() {
+        let x: [Float] = [1, -2, 3, -4, 5]
+        let w: [Float] = [1, 0.5, 2, 1, -1]
+        var y = [Float](repeating: 0, count: 5)
+        ck_rmsnorm(x, w, &y, 5, 1e-6)
+        let rms = (x.map { Double($0 * $0) }.reduce(0, +) / 5 + 1e-6).squareRoot()
+        for i in 0..<5 { XCTAssertEqual(Double(y[i]), Double(x[i]) / rms * Double(w[i]), accuracy: 1e-6) }
+    }
+
+    func testSoftmaxWithMaskedEntries() {
+        var x: [Float] = [1, 2, -.infinity, 3]
+        ck_softmax(&x, 4)
+        let e = [exp(1.0), exp(2.0), 0, exp(3.0)]
+        let sum = e.reduce(0, +)
+        for i in 0..<4 { XCTAssertEqual(Double(x[i]), e[i] / sum, accuracy: 1e-6) }
+    }
+
+    func testRopeNeoxAndNormalRotatePairs() {
+        var cosines = [Float](repeating: 0, count: 2)
+        var sines = [Float](repeating: 0, count: 2)
+        ck_rope_cache(3, 4, 10000, 1, nil, &cosines, &sines)
+        // theta_0 = 3, theta_1 = 3 * 10000^(-1/2) = 0.03
+        XCTAssertEqual(cosines[0], cos(3), accuracy: 1e-6)
+        XCTAssertEqual(sines[1], sin(0.03), accuracy: 1e-6)
+        var neox: [Float] = [1, 2, 3, 4]
+        ck_rope(&neox, 1, 4, 4, cosines, sines, 1)
+        XCTAssertEqual(neox[0], 1 * cos(3) - 3 * sin(3), accuracy: 1e-5)
+        XCTAssertEqual(neox[2], 1 * sin(3) + 3 * cos(3), accuracy: 1e-5)
+        var normal: [Float] = [1, 2, 3, 4]
+        ck_rope(&normal, 1, 4, 4, cosines, sines, 0)
+        XCTAssertEqual(normal[0], 1 * cos(3) - 2 * sin(3), accuracy: 1e-5)
+        XCTAssertEqual(normal[1], 1 * sin(3) + 2 * cos(3), accuracy: 1e-5)
+    }
+
+    func testGegluMatchesTanhGeluWithinHalfPrecision() {
+        ck_gelu_table_init()
+        let x: [Float] = [-12, -3, -0.5, 0, 0.7, 2, 9.99, 11]
+        let g: [Float] = [1, 2, 1, 1, 3, 1, 1, 0.5]
+        var y = [Float](repeating: 0, count: x.count)
+        ck_geglu(x, g, &y, Int64(x.count))
+        for i in x.indices {
+            let v = Double(x[i])
+            let gelu = v <= -10 ? 0 : v >= 10 ? v : 0.5 * v * (1 + tanh(0.7978845608 * v * (1 + 0.044715 * v * v)))
+            XCTAssertEqual(Double(y[i]), gelu * Double(g[i]), accuracy: max(1e-3, abs(gelu * Double(g[i])) * 2e-3))
+        }
+    }
+
+    func testAttentionOverFP16Cache() {
+        // Two keys; the query matches the second far better.
+        let headDim = 4
+        let q: [Float] = [1, 0, 0, 0]
+        let keys: [Float] = [0, 1, 0, 0, 4, 0, 0, 0]
+        let values: [Float] = [1, 1, 1, 1, 2, 4, 6, 8]
+        var k16 = [UInt16](repeating: 0, count: 8)
+        var v16 = [UInt16](repeating: 0, count: 8)
+        ck_f32_to_f16_row(keys, &k16, 8)
+        ck_f32_to_f16_row(values, &v16, 8)
+        var scores = [Float](repeating: 0, count: 2)
+        var out = [Float](repeating: 0, count: headDim)
+        ck_attend_f16(q, k16, 4, v16, 4, 2, 4, 1, 0, nil, &scores, &out)
+        let p1 = 1 / (1 + exp(-4.0))
+        XCTAssertEqual(Double(scores[1]), p1, accuracy: 1e-6)
+        for i in 0..<4 { XCTAssertEqual(Double(out[i]), (1 - p1) * Double(values[i]) + p1 * Double(values[4 + i]), accuracy: 1e-5) }
+    }
+}
