@@ -11,7 +11,7 @@ TEST_APT := $(BUILD_APT) python3 python3-pip curl
 BENCH_APT := nginx-light gcc
 PYTHON ?= python3
 
-.PHONY: help deps test-deps build release test unit-tests integration-tests demo bench clean buildinfo
+.PHONY: help deps test-deps build release test unit-tests integration-tests demo bench clean buildinfo model
 
 help:
 	@echo "make demo   - install build dependencies, build, start outpostd on a temporary socket, call it, stop it"
@@ -50,13 +50,17 @@ build: deps buildinfo
 release: deps buildinfo
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-unit-tests: test-deps buildinfo
+unit-tests: test-deps buildinfo model
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	OUTPOST_TEST_MODEL=$$(bash scripts/fetch-model.sh) $(SWIFT) test --skip-build
 
-integration-tests: test-deps buildinfo
+model:
+	@bash scripts/fetch-model.sh >/dev/null
+
+integration-tests: test-deps buildinfo model
 	$(SWIFT) build
-	OUTPOSTD=$(DEBUG_BIN)/outpostd OUTPOST=$(DEBUG_BIN)/outpost $(PYTHON) -m pytest -q tests/integration
+	OUTPOSTD=$(DEBUG_BIN)/outpostd OUTPOST=$(DEBUG_BIN)/outpost OUTPOST_TEST_MODEL=$$(bash scripts/fetch-model.sh) \
+	  $(PYTHON) -m pytest -q tests/integration
 
 test: unit-tests integration-tests
 
