@@ -1,66 +1,9 @@
 // Element-wise operations and single-head attention for the forward pass (see ck_ops.h).
 #include "ck_ops.h"
+#include "ck_kernels.h"
 
 #include <math.h>
 #include <string.h>
-
-static uint16_t fp32_to_fp16(float f) {
-    // Round to nearest even, with overflow to infinity and NaN kept NaN (as F16C's vcvtps2ph with mode 0).
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    const uint32_t sign = (x >> 16) & 0x8000u;
-    uint32_t abs = x & 0x7fffffffu;
-    if (abs > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);
-    if (abs >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); // rounds to >= 65520: infinity
-    if (abs < 0x38800000u) {                                     // subnormal in fp16 (or zero)
-        if (abs < 0x33000000u) return (uint16_t)sign;            // below half the smallest subnormal
-        const uint32_t exp = abs >> 23;
-        uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
-        const uint32_t shift = 126 - exp;                        // 14 + (113 - exp) ... shift into 10 bits
-        const uint32_t shifted = mant >> (shift);
-        const uint32_t rem = mant & ((1u << shift) - 1);
-        const uint32_t half = 1u << (shift - 1);
-        uint32_t r = shifted;
-        if (rem > half || (rem == half && (shifted & 1))) r++;
-        return (uint16_t)(sign | r);
-    }
-    uint32_t r = ((abs - 0x38000000u) >> 13);
-    const uint32_t rem = abs & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (r & 1))) r++;
-    return (uint16_t)(sign | r);
-}
-
-static float fp16_to_fp32(uint16_t h) {
-    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exp = (h >> 10) & 0x1fu;
-    uint32_t mant = h & 0x3ffu;
-    uint32_t bits;
-    if (exp == 0) {
-        if (mant == 0) {
-            bits = sign;
-        } else {
-            exp = 113;
-            while (!(mant & 0x400u)) { mant <<= 1; exp--; }
-            mant &= 0x3ffu;
-            bits = sign | (exp << 23) | (mant << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7f800000u | (mant << 13);
-    } else {
-        bits = sign | ((exp + 112) << 23) | (mant << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-void ck_f32_to_f16_row(const float *x, uint16_t *y, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = fp32_to_fp16(x[i]);
-}
-
-void ck_f16_to_f32_row(const uint16_t *x, float *y, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = fp16_to_fp32(x[i]);
-}
 
 void ck_rmsnorm(const float *x, const float *w, float *y, int64_t n, float eps) {
     double sum = 0.0;
@@ -81,9 +24,9 @@ void ck_gelu_table_init(void) {
     if (gelu_ready) return;
     const float a = 0.044715f, s = 0.79788456080286535587989211986876f;
     for (int i = 0; i < 65536; i++) {
-        const float x = fp16_to_fp32((uint16_t)i);
+        const float x = ck_fp16_to_fp32((uint16_t)i);
         const float g = 0.5f * x * (1.0f + tanhf(s * x * (1.0f + a * x * x)));
-        gelu_table[i] = fp16_to_fp32(fp32_to_fp16(g));
+        gelu_table[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(g));
     }
     gelu_ready = 1;
 }
@@ -96,7 +39,7 @@ void ck_geglu(const float *x, const float *g, float *y, int64_t n) {
         } else if (v >= 10.0f) {
             y[i] = v * g[i];
         } else {
-            y[i] = gelu_table[fp32_to_fp16(v)] * g[i];
+            y[i] = gelu_table[ck_fp32_to_fp16(v)] * g[i];
         }
     }
 }
@@ -157,7 +100,7 @@ void ck_attend_f16(const float *q, const uint16_t *k, int64_t k_stride, const ui
     float qh[1024];
     const int64_t d = head_dim <= 1024 ? head_dim : 1024;
     // ggml rounds the query to fp16 for the fp16 K dot product.
-    for (int64_t i = 0; i < d; i++) qh[i] = fp16_to_fp32(fp32_to_fp16(q[i]));
+    for (int64_t i = 0; i < d; i++) qh[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(q[i]));
     for (int64_t j = 0; j < n_kv; j++) {
         if (mask && mask[j]) {
             scores[j] = -INFINITY;
@@ -165,7 +108,7 @@ void ck_attend_f16(const float *q, const uint16_t *k, int64_t k_stride, const ui
         }
         const uint16_t *kj = k + j * k_stride;
         float s = 0.0f;
-        for (int64_t i = 0; i < d; i++) s += qh[i] * fp16_to_fp32(kj[i]);
+        for (int64_t i = 0; i < d; i++) s += qh[i] * ck_fp16_to_fp32(kj[i]);
         s *= scale;
         if (softcap > 0.0f) s = softcap * tanhf(s / softcap);
         scores[j] = s;
@@ -176,7 +119,7 @@ void ck_attend_f16(const float *q, const uint16_t *k, int64_t k_stride, const ui
         const float p = scores[j];
         if (p == 0.0f) continue;
         const uint16_t *vj = v + j * v_stride;
-        for (int64_t i = 0; i < d; i++) out[i] += p * fp16_to_fp32(vj[i]);
+        for (int64_t i = 0; i < d; i++) out[i] += p * ck_fp16_to_fp32(vj[i]);
     }
 }
 

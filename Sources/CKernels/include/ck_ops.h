@@ -26,10 +26,6 @@ void ck_rope(float *x, int64_t n_heads, int64_t head_dim, int64_t n_dims, const 
 /// In-place softmax over n values; returns nothing. Masked entries must be -INFINITY.
 void ck_softmax(float *x, int64_t n);
 
-/// fp16 conversion of a row (round to nearest even) and back.
-void ck_f32_to_f16_row(const float *x, uint16_t *y, int64_t n);
-void ck_f16_to_f32_row(const uint16_t *x, float *y, int64_t n);
-
 /// One query head against cached keys/values in fp16:
 ///   scores[j] = dot(fp16(q), k[j]) * scale for j in [0, n_kv) (keys at k + j*k_stride), masked where mask[j] != 0,
 ///   softmax, out = sum_j p_j * v[j]. `scores` is caller scratch of n_kv floats.

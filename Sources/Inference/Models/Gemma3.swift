@@ -137,8 +137,8 @@ final class Gemma3: LanguageModel {
                 ck_rope(qt, Int64(heads), Int64(headDim), Int64(headDim), scratch.ropeCos, scratch.ropeSin, 1)
                 ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(headDim), scratch.ropeCos, scratch.ropeSin, 1)
                 ck_scale(qt, attentionScale, Int64(heads * headDim))
-                ck_f32_to_f16_row(kt, cache.key(layer: index, position: start + t), Int64(kvWidth))
-                ck_f32_to_f16_row(v + t * kvWidth, cache.value(layer: index, position: start + t), Int64(kvWidth))
+                ck_fp32_to_fp16_row(kt, cache.key(layer: index, position: start + t), Int64(kvWidth))
+                ck_fp32_to_fp16_row(v + t * kvWidth, cache.value(layer: index, position: start + t), Int64(kvWidth))
             }
 
             let group = heads / kvHeads
