@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Platform"], swiftSettings: strict),
         .target(
             name: "Agent",
-            dependencies: ["Platform", "Systemd", "HTTP", "Telemetry", "CBuildInfo"],
+            dependencies: ["Platform", "Systemd", "HTTP", "Telemetry", "CBuildInfo", "GGUF", "Kernels", "Tokenizer", "Inference"],
             swiftSettings: strict),
         .executableTarget(name: "outpostd", dependencies: ["Agent"], swiftSettings: strict),
         .executableTarget(name: "outpost", dependencies: ["Agent", "HTTP"], swiftSettings: strict),
@@ -35,7 +35,8 @@ let package = Package(
             name: "GGUFTests", dependencies: ["GGUF", "Platform"], resources: [.copy("Fixtures")],
             swiftSettings: strict),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], exclude: ["Fixtures"], swiftSettings: strict),
-        .target(name: "Inference", dependencies: ["GGUF", "Kernels", "CKernels"], swiftSettings: strict),
+        .target(name: "Tokenizer", dependencies: ["GGUF"], swiftSettings: strict),
+        .target(name: "Inference", dependencies: ["GGUF", "Kernels", "CKernels", "Tokenizer"], swiftSettings: strict),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "CKernels", "GGUF", "Platform"], swiftSettings: strict),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "Platform"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),

@@ -8,12 +8,15 @@ public final class InferenceContext {
     public let cache: KVCache
     let scratch: ForwardScratch
     let pool: ThreadPool
-    /// [batchCapacity][vocabulary] when all logits of a batch are wanted, else [1][vocabulary].
+    /// [logitRows][vocabulary].
     private let logits: UnsafeMutablePointer<Float>
-    private let logitCapacity: Int
+    private let logitRows: Int
 
     /// `contextLength` positions at most; prompts are evaluated `batchCapacity` tokens at a time.
-    public init(model: any LanguageModel, contextLength: Int, batchCapacity: Int = 64, threads: Int) throws(ModelError) {
+    /// `allLogits`: keep every row's logits of a batch (perplexity) instead of only the last one (generation);
+    /// that costs batchCapacity x vocabulary floats.
+    public init(model: any LanguageModel, contextLength: Int, batchCapacity: Int = 64, threads: Int,
+                allLogits: Bool = false) throws(ModelError) {
         guard contextLength > 0 else { throw ModelError("context length must be positive, got \(contextLength)") }
         guard contextLength <= model.info.trainedContextLength else {
             throw ModelError("context length \(contextLength) exceeds the model's trained context of \(model.info.trainedContextLength)")
@@ -27,8 +30,8 @@ public final class InferenceContext {
         scratch = ForwardScratch(sizes: model.scratchSizes(batch: self.batchCapacity, contextLength: contextLength),
                                  batchCapacity: self.batchCapacity)
         pool = ThreadPool(threads: threads)
-        logitCapacity = self.batchCapacity * model.info.vocabularySize
-        logits = .allocate(capacity: logitCapacity)
+        logitRows = allLogits ? self.batchCapacity : 1
+        logits = .allocate(capacity: logitRows * model.info.vocabularySize)
     }
 
     deinit { logits.deallocate() }
@@ -38,7 +41,7 @@ public final class InferenceContext {
     public var position: Int { cache.count }
     public var threads: Int { pool.threadCount }
     /// Bytes this context allocated (cache, scratch, logits).
-    public var byteCount: Int { cache.byteCount + scratch.byteCount + logitCapacity * 4 }
+    public var byteCount: Int { cache.byteCount + scratch.byteCount + logitRows * vocabularySize * 4 }
 
     /// Forgets everything after the first `count` cached tokens.
     public func rewind(to count: Int) { cache.truncate(to: count) }
@@ -60,8 +63,8 @@ public final class InferenceContext {
 
     /// Evaluates at most `batchCapacity` tokens and returns every one's logits: [tokens.count][vocabulary].
     public func evaluateAll(_ tokens: [Int32]) throws(ModelError) -> UnsafeBufferPointer<Float> {
-        guard tokens.count <= batchCapacity else {
-            throw ModelError("\(tokens.count) tokens exceed the batch capacity of \(batchCapacity)")
+        guard tokens.count <= logitRows else {
+            throw ModelError("\(tokens.count) tokens exceed the \(logitRows) logit row(s) this context keeps")
         }
         try check(tokens)
         tokens.withUnsafeBufferPointer { all in

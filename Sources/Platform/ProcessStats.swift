@@ -13,6 +13,16 @@ public enum ProcessStats {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
+    /// Peak resident set size in bytes (VmHWM in /proc/self/status).
+    public static func peakResidentMemoryBytes() -> Int {
+        guard let text = try? readSmallFile("/proc/self/status") else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let number = line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) } ?? 0
+            return number * 1024
+        }
+        return 0
+    }
+
     /// Path of the executable of process `pid` (for audit records); nil when it cannot be read.
     public static func executablePath(of pid: Int32) -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)

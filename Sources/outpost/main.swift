@@ -27,6 +27,109 @@ let commands: [Command] = [
         run: { arguments in
             print(try StatusCommand.run(socket: arguments.value("socket"), json: arguments.has("json")))
         }),
+    Command(
+        name: "run", summary: "generate text from a GGUF model file (no agent needed)",
+        usage: """
+            Usage: outpost run --model FILE --prompt TEXT [options]
+
+            Generates a continuation of TEXT. stdout: the generated text only, streamed as it is produced;
+            stderr: prompt and generation timings.
+
+            Options:
+              --model FILE          GGUF model file (required)
+              --prompt TEXT         the prompt (required); raw text unless --chat
+              --chat                wrap the prompt in the model's chat template as one user turn
+              --max-tokens N        stop after N generated tokens (default 128)
+              --temperature T       0 for greedy decoding (default 0.8)
+              --top-k N             keep the N most likely tokens, 0 = off (default 40)
+              --top-p P             nucleus sampling, 1 = off (default 0.95)
+              --min-p P             drop tokens below P x the top probability, 0 = off (default 0.05)
+              --repeat-penalty R    penalise the last 64 tokens, 1 = off (default 1)
+              --seed S              seed for reproducible sampling (default: random)
+              --stop TEXT           stop before TEXT (repeatable)
+              --threads N           worker threads (default: number of CPUs)
+              --ctx N               context length (default: prompt + max tokens, at least 512)
+              --batch N             prompt tokens per forward pass (default 64)
+              --json                print one JSON object at the end (text, token ids, finish reason, speeds)
+                                    instead of streaming text
+              -h, --help            print this help
+            """,
+        valueOptions: ["model", "prompt", "max-tokens", "temperature", "top-k", "top-p", "min-p", "repeat-penalty",
+                       "seed", "stop", "threads", "ctx", "batch"],
+        flagOptions: ["chat", "json", "help"],
+        run: { arguments in _ = try ModelCommands.run(arguments) }),
+    Command(
+        name: "tokenize", summary: "print the token ids of a text as a JSON array",
+        usage: """
+            Usage: outpost tokenize --model FILE --text TEXT [--no-bos] [--no-parse-special]
+
+            Prints the token ids as a JSON array; the BOS token is included when the model adds one. Like
+            llama.cpp's llama-tokenize, special-token text such as <start_of_turn> becomes the special token.
+
+            Options:
+              --model FILE       GGUF model file (only its vocabulary is used)
+              --text TEXT        the text to tokenize
+              --no-bos           do not add BOS/EOS even if the model asks for them
+              --no-parse-special keep special-token text as plain text
+              -h, --help         print this help
+            """,
+        valueOptions: ["model", "text"], flagOptions: ["no-bos", "no-parse-special", "help"],
+        run: { arguments in _ = try ModelCommands.tokenize(arguments) }),
+    Command(
+        name: "perplexity", summary: "perplexity of a model on a text file (llama.cpp's method)",
+        usage: """
+            Usage: outpost perplexity --model FILE --file TEXT [--ctx N] [--threads N] [--batch N]
+
+            Splits the text into chunks of N tokens, evaluates each from an empty context and scores the second
+            half of each chunk, as llama.cpp's llama-perplexity does. Progress goes to stderr; the last line on
+            stdout is `perplexity: <value>`.
+
+            Options:
+              --model FILE    GGUF model file
+              --file TEXT     text file to score
+              --ctx N         chunk (context) length in tokens (default 512)
+              --threads N     worker threads (default: number of CPUs)
+              --batch N       tokens per forward pass (default 64)
+              -h, --help      print this help
+            """,
+        valueOptions: ["model", "file", "ctx", "threads", "batch"], flagOptions: ["help"],
+        run: { arguments in _ = try ModelCommands.perplexity(arguments) }),
+    Command(
+        name: "inspect", summary: "describe a GGUF file: architecture, size, tensor types, vocabulary",
+        usage: """
+            Usage: outpost inspect --model FILE [--tensors] [--json]
+
+            Prints the architecture, hyperparameters, tensor type counts, context length and vocabulary of a GGUF
+            file, like gguf-dump.
+
+            Options:
+              --model FILE   GGUF model file
+              --tensors      also list every tensor with its type and shape
+              --json         machine-readable output
+              -h, --help     print this help
+            """,
+        valueOptions: ["model"], flagOptions: ["tensors", "json", "help"],
+        run: { arguments in _ = try InspectCommand.run(arguments) }),
+    Command(
+        name: "bench", summary: "prompt-processing and generation speed, as llama-bench measures them",
+        usage: """
+            Usage: outpost bench --model FILE [--threads N] [--prompt-tokens P] [--gen-tokens G] [--repetitions R] [--json]
+
+            Prompt processing: P random tokens in one batch from an empty cache. Generation: G tokens one at a
+            time from an empty cache. Each is run once untimed, then R times; the mean tokens/s is reported, with
+            the peak resident memory of the process.
+
+            Options:
+              --model FILE        GGUF model file
+              --threads N         worker threads (default: number of CPUs)
+              --prompt-tokens P   default 512 (0 skips prompt processing)
+              --gen-tokens G      default 128 (0 skips generation)
+              --repetitions R     timed runs of each (default 3)
+              --json              one JSON object: prompt_tps, gen_tps, threads, prompt_tokens, gen_tokens, model, ...
+              -h, --help          print this help
+            """,
+        valueOptions: ["model", "threads", "prompt-tokens", "gen-tokens", "repetitions"], flagOptions: ["json", "help"],
+        run: { arguments in _ = try BenchCommand.run(arguments) }),
 ]
 
 let overview = """

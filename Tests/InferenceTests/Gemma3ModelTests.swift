@@ -31,7 +31,7 @@ final class Gemma3ModelTests: XCTestCase {
         let expected = try Self.fixture("perplexity.json")
         let ids = (try Self.fixture("perplexity_tokens.json")["ids"] as! [Int]).map(Int32.init)
         let ctx = expected["ctx"] as! Int
-        let context = try InferenceContext(model: model, contextLength: ctx, batchCapacity: 64, threads: 2)
+        let context = try InferenceContext(model: model, contextLength: ctx, batchCapacity: 64, threads: 2, allLogits: true)
         let result = try Perplexity.compute(context: context, tokens: ids, bos: 2)
         let reference = expected["ppl"] as! Double
         XCTAssertEqual(result.chunks, expected["chunks"] as? Int)

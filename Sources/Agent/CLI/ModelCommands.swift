@@ -1,0 +1,115 @@
+// `outpost run`, `tokenize`, `perplexity` and `inspect`: working on a GGUF file directly, no agent needed.
+import GGUF
+import Inference
+import Platform
+import Tokenizer
+
+struct RunResult: Encodable {
+    let text: String
+    let tokens: [Int32]
+    let finishReason: String
+    let promptTokens: Int
+    let promptTokensPerSecond: Double
+    let generationTokensPerSecond: Double
+    enum CodingKeys: String, CodingKey {
+        case text, tokens
+        case finishReason = "finish_reason"
+        case promptTokens = "prompt_tokens"
+        case promptTokensPerSecond = "prompt_tokens_per_second"
+        case generationTokensPerSecond = "generation_tokens_per_second"
+    }
+}
+
+public enum ModelCommands {
+    public static func run(_ arguments: Arguments) throws -> Int32 {
+        guard let path = arguments.value("model") else { throw UsageError("--model FILE is required") }
+        guard let prompt = arguments.value("prompt") else { throw UsageError("--prompt TEXT is required") }
+        let options = try RunOptions(arguments)
+        var generation = GenerationOptions()
+        generation.maxTokens = try arguments.integer("max-tokens") ?? 128
+        if let t = try arguments.double("temperature") { generation.sampling.temperature = Float(t) }
+        if let k = try arguments.integer("top-k") { generation.sampling.topK = k }
+        if let p = try arguments.double("top-p") { generation.sampling.topP = Float(p) }
+        if let p = try arguments.double("min-p") { generation.sampling.minP = Float(p) }
+        if let r = try arguments.double("repeat-penalty") { generation.sampling.repeatPenalty = Float(r) }
+        if let seed = arguments.value("seed") {
+            guard let value = UInt64(seed) else { throw UsageError("--seed expects a non-negative integer, got '\(seed)'") }
+            generation.sampling.seed = value
+        }
+        generation.stop = arguments.values["stop"] ?? []
+
+        let file = try ModelFile(path: path)
+        let tokenizer = try file.tokenizer()
+        let model = try file.model()
+        var text = prompt
+        if arguments.has("chat") {
+            let template = try ChatTemplate.detect(gguf: file.gguf)
+            text = template.render([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true)
+        }
+        // Special-token text in a raw prompt is parsed, as llama.cpp's tools do.
+        let tokens = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+        let contextLength = options.contextLength ?? min(model.info.trainedContextLength, max(512, tokens.count + generation.maxTokens))
+        let context = try InferenceContext(model: model, contextLength: contextLength, batchCapacity: options.batch,
+                                           threads: options.threads)
+        let generator = Generator(context: context, tokenizer: tokenizer, clock: Clock.monotonicNanoseconds)
+        let json = arguments.has("json")
+        let result = try generator.generate(prompt: tokens, options: generation) { piece in
+            if !json { try? FileDescriptor.standardOutput.writeAll(piece) }
+            return true
+        }
+        let promptSeconds = Double(result.promptNanoseconds) / 1e9
+        let genSeconds = Double(result.generationNanoseconds) / 1e9
+        let promptRate = Double(result.promptTokens) / max(promptSeconds, 1e-9)
+        let genRate = Double(result.tokens.count) / max(genSeconds, 1e-9)
+        if json {
+            print(APIRoutes.encode(RunResult(text: result.text, tokens: result.tokens, finishReason: result.finishReason.rawValue,
+                                             promptTokens: result.promptTokens, promptTokensPerSecond: promptRate,
+                                             generationTokensPerSecond: genRate)))
+        } else {
+            try? FileDescriptor.standardOutput.writeAll("\n")
+        }
+        printError("prompt: \(result.promptTokens) tokens in \(promptSeconds.fixed(3)) s (\(promptRate.fixed(1)) tok/s); "
+                   + "generation: \(result.tokens.count) tokens in \(genSeconds.fixed(3)) s (\(genRate.fixed(1)) tok/s); "
+                   + "finish: \(result.finishReason.rawValue)")
+        return 0
+    }
+
+    public static func tokenize(_ arguments: Arguments) throws -> Int32 {
+        guard let path = arguments.value("model") else { throw UsageError("--model FILE is required") }
+        guard let text = arguments.value("text") else { throw UsageError("--text TEXT is required") }
+        let file = try ModelFile(path: path)
+        let tokenizer = try file.tokenizer()
+        let ids = tokenizer.encode(text, addSpecial: !arguments.has("no-bos"), parseSpecial: !arguments.has("no-parse-special"))
+        print("[" + ids.map(String.init).joined(separator: ", ") + "]")
+        return 0
+    }
+
+    public static func perplexity(_ arguments: Arguments) throws -> Int32 {
+        guard let path = arguments.value("model") else { throw UsageError("--model FILE is required") }
+        guard let textPath = arguments.value("file") else { throw UsageError("--file TEXT is required") }
+        let options = try RunOptions(arguments)
+        let text: String
+        do {
+            text = try ProcessStats.readSmallFile(textPath, limit: 64 << 20)
+        } catch {
+            throw CLIError("cannot read \(textPath): \(error)")
+        }
+        let file = try ModelFile(path: path)
+        let tokenizer = try file.tokenizer()
+        let model = try file.model()
+        let tokens = tokenizer.encode(text, addSpecial: true, parseSpecial: false)
+        let contextLength = options.contextLength ?? 512
+        let context = try InferenceContext(model: model, contextLength: contextLength, batchCapacity: options.batch,
+                                           threads: options.threads, allLogits: true)
+        printError("perplexity: \(tokens.count) tokens, \(tokens.count / contextLength) chunk(s) of \(contextLength)")
+        let started = Clock.monotonicNanoseconds()
+        let result = try Perplexity.compute(context: context, tokens: tokens, bos: tokenizer.addsBOS ? tokenizer.bosToken : nil) {
+            chunk, total, running in
+            printError("[\(chunk)/\(total)] \(running.fixed(4))")
+        }
+        let seconds = Double(Clock.monotonicNanoseconds() - started) / 1e9
+        printError("scored \(result.scoredTokens) tokens in \(seconds.fixed(2)) s")
+        print("perplexity: \(result.perplexity.fixed(4))")
+        return 0
+    }
+}
