@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], exclude: ["Fixtures"], swiftSettings: strict),
         .target(name: "Tokenizer", dependencies: ["GGUF"], swiftSettings: strict),
         .target(name: "Inference", dependencies: ["GGUF", "Kernels", "CKernels", "Tokenizer"], swiftSettings: strict),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "Platform"], swiftSettings: strict),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "CKernels", "GGUF", "Platform"], swiftSettings: strict),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "Platform"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
