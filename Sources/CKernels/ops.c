@@ -1,6 +1,6 @@
 // Element-wise operations and single-head attention for the forward pass (see ck_ops.h).
 #include "ck_ops.h"
-#include "ck_kernels.h"
+#include "ck_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -97,6 +97,18 @@ void ck_softmax(float *x, int64_t n) {
 void ck_attend_f16(const float *q, const uint16_t *k, int64_t k_stride, const uint16_t *v, int64_t v_stride,
                    int64_t n_kv, int64_t head_dim, float scale, float softcap, const uint8_t *mask, float *scores,
                    float *out) {
+#if CK_X86
+    if (ck_using_avx2() && head_dim % 8 == 0 && head_dim <= 1024) {
+        ck_attend_f16_avx2(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, softcap, mask, scores, out);
+        return;
+    }
+#endif
+    ck_attend_f16_scalar(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, softcap, mask, scores, out);
+}
+
+void ck_attend_f16_scalar(const float *q, const uint16_t *k, int64_t k_stride, const uint16_t *v, int64_t v_stride,
+                          int64_t n_kv, int64_t head_dim, float scale, float softcap, const uint8_t *mask, float *scores,
+                          float *out) {
     float qh[1024];
     const int64_t d = head_dim <= 1024 ? head_dim : 1024;
     // ggml rounds the query to fp16 for the fp16 K dot product.

@@ -67,4 +67,26 @@ final class OpsTests: XCTestCase {
         XCTAssertEqual(Double(scores[1]), p1, accuracy: 1e-6)
         for i in 0..<4 { XCTAssertEqual(Double(out[i]), (1 - p1) * Double(values[i]) + p1 * Double(values[4 + i]), accuracy: 1e-5) }
     }
+
+    func testAttentionAVX2TwinMatchesScalar() throws {
+        guard ck_using_avx2() != 0 else { throw XCTSkip("this CPU has no AVX2") }
+        var rng = SystemRandomNumberGenerator()
+        for (headDim, positions) in [(8, 1), (64, 3), (72, 17), (256, 130)] {
+            let stride = headDim + 8  // keys and values of several heads interleave in the cache
+            let q = (0..<headDim).map { _ in Float.random(in: -2...2, using: &rng) }
+            let keys = (0..<(positions * stride)).map { _ in Float.random(in: -2...2, using: &rng) }
+            let values = (0..<(positions * stride)).map { _ in Float.random(in: -2...2, using: &rng) }
+            var k16 = [UInt16](repeating: 0, count: keys.count)
+            var v16 = [UInt16](repeating: 0, count: values.count)
+            ck_fp32_to_fp16_row(keys, &k16, Int64(keys.count))
+            ck_fp32_to_fp16_row(values, &v16, Int64(values.count))
+            var s1 = [Float](repeating: 0, count: positions), s2 = s1
+            var o1 = [Float](repeating: 0, count: headDim), o2 = o1
+            let scale = 1 / Float(headDim).squareRoot()
+            ck_attend_f16_scalar(q, k16, Int64(stride), v16, Int64(stride), Int64(positions), Int64(headDim), scale, 0, nil, &s1, &o1)
+            ck_attend_f16_avx2(q, k16, Int64(stride), v16, Int64(stride), Int64(positions), Int64(headDim), scale, 0, nil, &s2, &o2)
+            for i in 0..<positions { XCTAssertEqual(s1[i], s2[i], accuracy: 1e-5, "probability \(i), head_dim \(headDim)") }
+            for i in 0..<headDim { XCTAssertEqual(o1[i], o2[i], accuracy: 1e-4, "output \(i), head_dim \(headDim)") }
+        }
+    }
 }

@@ -34,6 +34,14 @@ void ck_attend_f16(const float *q, const uint16_t *k, int64_t k_stride, const ui
                    int64_t n_kv, int64_t head_dim, float scale, float softcap, const uint8_t *mask, float *scores,
                    float *out);
 
+/// The scalar reference of ck_attend_f16 (which uses the AVX2 twin when the CPU has it).
+void ck_attend_f16_scalar(const float *q, const uint16_t *k, int64_t k_stride, const uint16_t *v, int64_t v_stride,
+                          int64_t n_kv, int64_t head_dim, float scale, float softcap, const uint8_t *mask, float *scores,
+                          float *out);
+void ck_attend_f16_avx2(const float *q, const uint16_t *k, int64_t k_stride, const uint16_t *v, int64_t v_stride,
+                        int64_t n_kv, int64_t head_dim, float scale, float softcap, const uint8_t *mask, float *scores,
+                        float *out);
+
 /// y += x
 void ck_add(float *y, const float *x, int64_t n);
 /// y *= s
