@@ -11,12 +11,13 @@ TEST_APT := $(BUILD_APT) python3 python3-pip curl
 BENCH_APT := nginx-light gcc
 PYTHON ?= python3
 
-.PHONY: help deps test-deps build release test unit-tests integration-tests demo bench clean buildinfo model
+.PHONY: help deps test-deps build release test unit-tests integration-tests demo bench bench-inference clean buildinfo model
 
 help:
 	@echo "make demo   - install build dependencies, build, start outpostd on a temporary socket, call it, stop it"
 	@echo "make test   - install test dependencies, build, run every test (unit + integration)"
 	@echo "make bench  - HTTP benchmark against nginx (figures for BENCHMARKS.md)"
+	@echo "make bench-inference - outpost bench against llama-bench, alternated rounds (figures for BENCHMARKS.md)"
 
 # Installs Debian packages that are missing (idempotent; apt-get update only when something is missing).
 define apt_install
@@ -70,6 +71,9 @@ demo: release
 bench: release
 	$(call apt_install,$(BENCH_APT))
 	OUTPOSTD=$(RELEASE_BIN)/outpostd bash bench/http_bench.sh
+
+bench-inference: release model
+	OUTPOST=$(RELEASE_BIN)/outpost bash bench/inference_bench.sh
 
 clean:
 	rm -rf .build Sources/CBuildInfo/generated
