@@ -37,6 +37,8 @@ public enum ModelLoader {
         }
         switch architecture {
         case "gemma3": return try Gemma3(file: file)
+        case "llama": return try LlamaDecoder.llama(file)
+        case "qwen2": return try Qwen2.load(file)
         default:
             throw ModelError("architecture '\(architecture)' is not supported; supported: \(supportedArchitectures.joined(separator: ", "))")
         }

@@ -1,0 +1,177 @@
+// Llama (Llama 2/3, Mistral, TinyLlama, SmolLM): pre-norm decoder with RMS norms, RoPE on adjacent pairs
+// (optionally Llama 3 frequency factors from rope_freqs.weight, or linear scaling), grouped-query attention,
+// SwiGLU FFN. Qwen 2 is the same block with Q/K/V biases and NeoX-style RoPE (see Qwen2.swift).
+import CKernels
+import GGUF
+import Kernels
+
+final class LlamaDecoder: LanguageModel {
+    struct Variant {
+        let architecture: String
+        /// RoPE on (i, i + n/2) pairs instead of (2i, 2i + 1).
+        let neoxRope: Bool
+        /// Q/K/V projections carry biases.
+        let attentionBiases: Bool
+    }
+
+    struct Layer {
+        let attentionNorm: [Float]
+        let query, key, value, output: WeightMatrix
+        let queryBias, keyBias, valueBias: [Float]?
+        let ffnNorm: [Float]
+        let gate, up, down: WeightMatrix
+    }
+
+    let info: ModelInfo
+    let variant: Variant
+    let embedding: WeightMatrix
+    let output: WeightMatrix
+    let outputNorm: [Float]
+    let layers: [Layer]
+    let embd, heads, kvHeads, headDim, ffn, ropeDims: Int
+    let eps, ropeBase, ropeScale: Float
+    let ropeFactors: [Float]?
+    let file: GGUFFile
+
+    var kvWidth: Int { kvHeads * headDim }
+
+    init(file: GGUFFile, variant: Variant) throws(ModelError) {
+        self.file = file
+        self.variant = variant
+        let arch = variant.architecture
+        let meta = Metadata(file: file, prefix: arch)
+        let tensors = TensorLoader(file: file)
+        let layerCount = try meta.count("block_count", limit: 512)
+        embd = try meta.count("embedding_length", limit: 1 << 16)
+        heads = try meta.count("attention.head_count", limit: 1024)
+        kvHeads = try meta.optionalInteger("attention.head_count_kv") ?? heads
+        guard kvHeads > 0, heads % kvHeads == 0 else {
+            throw ModelError("\(arch).attention.head_count_kv = \(kvHeads) does not divide head_count = \(heads)")
+        }
+        headDim = try meta.optionalInteger("attention.key_length") ?? embd / heads
+        guard headDim > 0, headDim <= 1024, headDim % 2 == 0, (try meta.optionalInteger("attention.value_length")) ?? headDim == headDim else {
+            throw ModelError("\(arch): head dimension \(headDim) is not supported")
+        }
+        ropeDims = try meta.optionalInteger("rope.dimension_count") ?? headDim
+        guard ropeDims > 0, ropeDims <= headDim, ropeDims % 2 == 0 else {
+            throw ModelError("\(arch).rope.dimension_count = \(ropeDims) must be even and at most the head dimension \(headDim)")
+        }
+        ffn = try meta.count("feed_forward_length", limit: 1 << 18)
+        eps = try meta.float("attention.layer_norm_rms_epsilon")
+        ropeBase = try meta.optionalFloat("rope.freq_base") ?? 10_000
+        switch try meta.optionalString("rope.scaling.type") {
+        case nil, "none"?:
+            ropeScale = 1
+        case "linear"?:
+            let factor = try meta.optionalFloat("rope.scaling.factor") ?? 1
+            guard factor > 0 else { throw ModelError("\(arch).rope.scaling.factor must be positive") }
+            ropeScale = 1 / factor
+        case let other?:
+            throw ModelError("\(arch).rope.scaling.type '\(other)' is not supported (supported: none, linear)")
+        }
+        ropeFactors = try tensors.optionalVector("rope_freqs.weight", count: ropeDims / 2)
+        let contextLength = try meta.count("context_length", limit: 1 << 24)
+
+        guard let embeddingInfo = file.tensor("token_embd.weight"), embeddingInfo.dimensions.count == 2 else {
+            throw ModelError("tensor 'token_embd.weight' is missing or not 2-dimensional")
+        }
+        let vocab = embeddingInfo.dimensions[1]
+        embedding = try tensors.matrix("token_embd.weight", rows: vocab, cols: embd)
+        output = try tensors.optionalMatrix("output.weight", rows: vocab, cols: embd) ?? embedding
+        outputNorm = try tensors.vector("output_norm.weight", count: embd)
+
+        var built: [Layer] = []
+        for i in 0..<layerCount {
+            let p = "blk.\(i)."
+            let biases = variant.attentionBiases
+            built.append(Layer(
+                attentionNorm: try tensors.vector(p + "attn_norm.weight", count: embd),
+                query: try tensors.matrix(p + "attn_q.weight", rows: heads * headDim, cols: embd),
+                key: try tensors.matrix(p + "attn_k.weight", rows: kvHeads * headDim, cols: embd),
+                value: try tensors.matrix(p + "attn_v.weight", rows: kvHeads * headDim, cols: embd),
+                output: try tensors.matrix(p + "attn_output.weight", rows: embd, cols: heads * headDim),
+                queryBias: biases ? try tensors.vector(p + "attn_q.bias", count: heads * headDim) : nil,
+                keyBias: biases ? try tensors.vector(p + "attn_k.bias", count: kvHeads * headDim) : nil,
+                valueBias: biases ? try tensors.vector(p + "attn_v.bias", count: kvHeads * headDim) : nil,
+                ffnNorm: try tensors.vector(p + "ffn_norm.weight", count: embd),
+                gate: try tensors.matrix(p + "ffn_gate.weight", rows: ffn, cols: embd),
+                up: try tensors.matrix(p + "ffn_up.weight", rows: ffn, cols: embd),
+                down: try tensors.matrix(p + "ffn_down.weight", rows: embd, cols: ffn)))
+        }
+        layers = built
+        let name = (try? file.string("general.name")) ?? arch
+        info = ModelInfo(architecture: arch, name: name, layers: layerCount, embeddingLength: embd,
+                         vocabularySize: vocab, trainedContextLength: contextLength,
+                         parameterBytes: file.tensors.reduce(0) { $0 + $1.byteCount })
+    }
+
+    func scratchSizes(batch: Int, contextLength: Int) -> ForwardScratch.Sizes {
+        ForwardScratch.Sizes(residual: batch * embd, normed: batch * embd, query: batch * heads * headDim,
+                             key: batch * kvWidth, value: batch * kvWidth, attention: batch * heads * headDim,
+                             projected: batch * embd, gate: batch * ffn, up: batch * ffn,
+                             scores: contextLength, rope: ropeDims)
+    }
+
+    func forward(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, scratch: ForwardScratch, logitRows: Int,
+                 logits: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let n = tokens.count
+        let start = cache.count
+        precondition(n > 0 && n <= scratch.batchCapacity && start + n <= cache.capacity, "batch does not fit")
+        let x = scratch.residual, xn = scratch.normed          // [n][embd]
+        let q = scratch.query, att = scratch.attention         // [n][heads*headDim]
+        let k = scratch.key, v = scratch.value                 // [n][kvHeads*headDim]
+        let proj = scratch.projected                           // [n][embd]
+        let g = scratch.gate, u = scratch.up                   // [n][ffn]
+        let qWidth = heads * headDim
+        let scale = 1 / Float(headDim).squareRoot()
+
+        for t in 0..<n { Kernels.dequantizeRow(embedding, row: Int(tokens[t]), into: x + t * embd) }
+
+        for (index, layer) in layers.enumerated() {
+            for t in 0..<n { ck_rmsnorm(x + t * embd, layer.attentionNorm, xn + t * embd, Int64(embd), eps) }
+            Kernels.matmul(layer.query, xn, batch: n, into: q, pool: pool)
+            Kernels.matmul(layer.key, xn, batch: n, into: k, pool: pool)
+            Kernels.matmul(layer.value, xn, batch: n, into: v, pool: pool)
+            for t in 0..<n {
+                let qt = q + t * qWidth, kt = k + t * kvWidth, vt = v + t * kvWidth
+                if let b = layer.queryBias { ck_add(qt, b, Int64(qWidth)) }
+                if let b = layer.keyBias { ck_add(kt, b, Int64(kvWidth)) }
+                if let b = layer.valueBias { ck_add(vt, b, Int64(kvWidth)) }
+                ck_rope_cache(Float(start + t), Int64(ropeDims), ropeBase, ropeScale, ropeFactors, scratch.ropeCos, scratch.ropeSin)
+                let neox: Int32 = variant.neoxRope ? 1 : 0
+                ck_rope(qt, Int64(heads), Int64(headDim), Int64(ropeDims), scratch.ropeCos, scratch.ropeSin, neox)
+                ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(ropeDims), scratch.ropeCos, scratch.ropeSin, neox)
+                ck_fp32_to_fp16_row(kt, cache.key(layer: index, position: start + t), Int64(kvWidth))
+                ck_fp32_to_fp16_row(vt, cache.value(layer: index, position: start + t), Int64(kvWidth))
+            }
+            let group = heads / kvHeads
+            for t in 0..<n {
+                let span = start + t + 1
+                for h in 0..<heads {
+                    let kvHead = h / group
+                    ck_attend_f16(q + t * qWidth + h * headDim,
+                                  cache.key(layer: index, position: 0) + kvHead * headDim, Int64(kvWidth),
+                                  cache.value(layer: index, position: 0) + kvHead * headDim, Int64(kvWidth),
+                                  Int64(span), Int64(headDim), scale, 0, nil, scratch.scores,
+                                  att + t * qWidth + h * headDim)
+                }
+            }
+            Kernels.matmul(layer.output, att, batch: n, into: proj, pool: pool)
+            for t in 0..<n {
+                ck_add(x + t * embd, proj + t * embd, Int64(embd))
+                ck_rmsnorm(x + t * embd, layer.ffnNorm, xn + t * embd, Int64(embd), eps)
+            }
+            Kernels.matmul(layer.gate, xn, batch: n, into: g, pool: pool)
+            Kernels.matmul(layer.up, xn, batch: n, into: u, pool: pool)
+            ck_swiglu(g, u, g, Int64(n * ffn))
+            Kernels.matmul(layer.down, g, batch: n, into: proj, pool: pool)
+            for t in 0..<n { ck_add(x + t * embd, proj + t * embd, Int64(embd)) }
+        }
+        cache.count = start + n
+
+        let rows = min(logitRows, n)
+        let first = n - rows
+        for t in 0..<rows { ck_rmsnorm(x + (first + t) * embd, outputNorm, xn + t * embd, Int64(embd), eps) }
+        Kernels.matmul(output, xn, batch: rows, into: logits, pool: pool)
+    }
+}
