@@ -29,6 +29,23 @@ public enum Kernels {
         precondition(rc == CK_OK, "matmul \(w.rows)x\(w.cols) \(name(of: w.type)) batch \(batch) failed: \(rc)")
     }
 
+    /// Several products that read the same input (Q, K, V; gate, up) in one pool dispatch; the matrices must
+    /// share the column count. `outputs[m]` receives [batch][weights[m].rows].
+    public static func matmul(_ weights: [WeightMatrix], _ x: UnsafePointer<Float>, batch: Int,
+                              into outputs: [UnsafeMutablePointer<Float>], pool: ThreadPool) {
+        precondition(weights.count == outputs.count && !weights.isEmpty && weights.count <= Int(CK_MATMUL_MANY_MAX),
+                     "matmul: \(weights.count) matrices for \(outputs.count) outputs")
+        let cols = weights[0].cols
+        precondition(weights.allSatisfy { $0.cols == cols }, "matmul: the matrices do not share their column count")
+        let types = weights.map(\.type.rawValue)
+        let data: [UnsafeRawPointer?] = weights.map { UnsafeRawPointer($0.data) }
+        let rows = weights.map { Int64($0.rows) }
+        let rowBytes = weights.map(\.rowBytes)
+        let ys: [UnsafeMutablePointer<Float>?] = outputs
+        let rc = ck_matmul_many(pool.handle, Int32(weights.count), types, data, rows, rowBytes, Int64(cols), x, Int64(batch), ys)
+        precondition(rc == CK_OK, "matmul of \(weights.count) matrices, batch \(batch) failed: \(rc)")
+    }
+
     /// Writes row `row` of w, dequantized, to the w.cols floats at `out` (embedding lookup).
     public static func dequantizeRow(_ w: WeightMatrix, row: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(row >= 0 && row < w.rows, "dequantizeRow: row \(row) outside 0..<\(w.rows)")

@@ -86,6 +86,35 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// Several matrices sharing one input (mixed activation formats: Q8_0 for Q5_0/Q8_0, Q8_K for Q4_K/Q6_K) give
+    /// exactly what one matmul per matrix gives.
+    func testMatmulOfSeveralMatricesEqualsSeparateMatmuls() throws {
+        let cols = 512
+        let types: [GGMLType] = [.q5_0, .q4_K, .q8_0, .q6_K]
+        let rows = [37, 5, 64, 19]
+        var problems: [Problem] = []
+        for (i, type) in types.enumerated() {
+            problems.append(problem(type, rows: rows[i], cols: cols, batch: 3, seed: UInt64(900 + i)))
+        }
+        let x = problems[0].x  // one shared input
+        for pool in [ThreadPool(threads: 1), ThreadPool(threads: 2)] {
+            var outputs = rows.map { [Float](repeating: .nan, count: 3 * $0) }
+            let buffers = outputs.indices.map { i in UnsafeMutablePointer<Float>.allocate(capacity: 3 * rows[i]) }
+            defer { buffers.forEach { $0.deallocate() } }
+            try withExtendedLifetime(problems) {
+                let matrices = try problems.map { p in
+                    try p.weights.withUnsafeBytes { try WeightMatrix(type: p.type, rows: p.rows, cols: cols, data: $0.baseAddress!) }
+                }
+                Kernels.matmul(matrices, x, batch: 3, into: buffers, pool: pool)
+            }
+            for i in outputs.indices { outputs[i] = Array(UnsafeBufferPointer(start: buffers[i], count: 3 * rows[i])) }
+            for (i, p) in problems.enumerated() {
+                let single = try Problem(type: p.type, rows: p.rows, cols: cols, weights: p.weights, x: x).matmul(batch: 3, pool: pool)
+                XCTAssertEqual(outputs[i].map(\.bitPattern), single.map(\.bitPattern), "\(p.type) with \(pool.threadCount) thread(s)")
+            }
+        }
+    }
+
     /// Forced scalar: matmul equals the scalar dot exactly; dispatched: within 1e-5 of it.
     func testScalarOverrideAndAVX2AgreeOnMatmul() throws {
         let pool = ThreadPool(threads: 2)

@@ -84,6 +84,12 @@ int ck_pool_threads(const ck_pool *pool);
 // among the threads, each computing every batch column of its rows. Calls on one pool are serialised.
 int ck_matmul(ck_pool *pool, uint32_t type, const void *W, int64_t rows, int64_t cols, size_t row_bytes,
               const float *X, int64_t batch, float *Y);
+
+/// Up to CK_MATMUL_MANY_MAX matrices that share the input X (batch rows of `cols` floats): Ys[m][b*rows[m] + r] =
+/// dot(row r of Ws[m], X row b). One dispatch on the pool; X quantized once per activation format.
+#define CK_MATMUL_MANY_MAX 4
+int ck_matmul_many(ck_pool *pool, int count, const uint32_t *types, const void *const *Ws, const int64_t *rows,
+                   const size_t *row_bytes, int64_t cols, const float *X, int64_t batch, float *const *Ys);
 // out[0..<cols] = row `row` of W dequantized (embedding lookup).
 int ck_get_row(uint32_t type, const void *W, int64_t row, int64_t cols, size_t row_bytes, float *out);
 

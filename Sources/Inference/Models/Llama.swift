@@ -129,9 +129,7 @@ final class LlamaDecoder: LanguageModel {
 
         for (index, layer) in layers.enumerated() {
             for t in 0..<n { ck_rmsnorm(x + t * embd, layer.attentionNorm, xn + t * embd, Int64(embd), eps) }
-            Kernels.matmul(layer.query, xn, batch: n, into: q, pool: pool)
-            Kernels.matmul(layer.key, xn, batch: n, into: k, pool: pool)
-            Kernels.matmul(layer.value, xn, batch: n, into: v, pool: pool)
+            Kernels.matmul([layer.query, layer.key, layer.value], xn, batch: n, into: [q, k, v], pool: pool)
             for t in 0..<n {
                 let qt = q + t * qWidth, kt = k + t * kvWidth, vt = v + t * kvWidth
                 if let b = layer.queryBias { ck_add(qt, b, Int64(qWidth)) }
@@ -161,8 +159,7 @@ final class LlamaDecoder: LanguageModel {
                 ck_add(x + t * embd, proj + t * embd, Int64(embd))
                 ck_rmsnorm(x + t * embd, layer.ffnNorm, xn + t * embd, Int64(embd), eps)
             }
-            Kernels.matmul(layer.gate, xn, batch: n, into: g, pool: pool)
-            Kernels.matmul(layer.up, xn, batch: n, into: u, pool: pool)
+            Kernels.matmul([layer.gate, layer.up], xn, batch: n, into: [g, u], pool: pool)
             ck_swiglu(g, u, g, Int64(n * ffn))
             Kernels.matmul(layer.down, g, batch: n, into: proj, pool: pool)
             for t in 0..<n { ck_add(x + t * embd, proj + t * embd, Int64(embd)) }
