@@ -35,7 +35,7 @@ deps:
 
 test-deps: deps
 	$(call apt_install,$(TEST_APT))
-	@$(PYTHON) -c "import pytest" 2>/dev/null || $(PYTHON) -m pip install -q "pytest>=7"
+	@$(PYTHON) -c "import pytest, openai, httpx" 2>/dev/null || $(PYTHON) -m pip install -q "pytest>=7" openai httpx
 
 # The commit goes into the binary through a generated header, rewritten only when it changes.
 buildinfo:

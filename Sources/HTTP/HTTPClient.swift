@@ -7,6 +7,13 @@ public struct HTTPClientResponse: Sendable {
     public let headers: HTTPHeaders
     public let body: [UInt8]
 
+    public init(status: Int, reason: String, headers: HTTPHeaders, body: [UInt8]) {
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+    }
+
     public var text: String { String(decoding: body, as: UTF8.self) }
 }
 

@@ -28,6 +28,56 @@ let commands: [Command] = [
             print(try StatusCommand.run(socket: arguments.value("socket"), json: arguments.has("json")))
         }),
     Command(
+        name: "models", summary: "list the models the running agent serves",
+        usage: """
+            Usage: outpost models [--socket PATH] [--json]
+
+            Options:
+              --socket PATH   the agent's socket (default $OUTPOST_SOCKET, else \(AgentClient.defaultSocket))
+              --json          print the agent's JSON answer as it is
+              -h, --help      print this help
+            """,
+        valueOptions: ["socket"], flagOptions: ["json", "help"],
+        run: { arguments in print(try ServingCommands.models(socket: arguments.value("socket"), json: arguments.has("json"))) }),
+    Command(
+        name: "generate", summary: "complete a prompt with a model of the running agent",
+        usage: """
+            Usage: outpost generate MODEL PROMPT [--stream] [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P]
+
+            Sends PROMPT to /v1/completions of the running agent and prints the completion (as it arrives with
+            --stream).
+
+            Options:
+              --stream           print text as it is generated
+              --max-tokens N     most tokens to generate (agent default 256)
+              --temperature T    0 for greedy decoding (agent default 1)
+              --seed S, --top-k K, --top-p P   sampling controls
+              --socket PATH      the agent's socket
+              --json             print the agent's JSON (each SSE event on its own line with --stream)
+              -h, --help         print this help
+            """,
+        valueOptions: ["socket", "max-tokens", "temperature", "seed", "top-k", "top-p"], flagOptions: ["stream", "json", "help"],
+        run: { arguments in
+            guard arguments.positionals.count == 2 else { throw UsageError("expected MODEL and PROMPT") }
+            try ServingCommands.generate(socket: arguments.value("socket"), model: arguments.positionals[0],
+                                         prompt: arguments.positionals[1], stream: arguments.has("stream"), json: arguments.has("json"),
+                                         sampling: try ServingCommands.sampling(arguments))
+        }),
+    Command(
+        name: "chat", summary: "chat with a model of the running agent (interactive, streams, keeps history)",
+        usage: """
+            Usage: outpost chat MODEL [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P] [--socket PATH]
+
+            Reads one user turn per line from standard input and streams the model's answers; the whole
+            conversation is sent each turn. An empty line or end of input quits.
+            """,
+        valueOptions: ["socket", "max-tokens", "temperature", "seed", "top-k", "top-p"], flagOptions: ["help"],
+        run: { arguments in
+            guard arguments.positionals.count == 1 else { throw UsageError("expected MODEL") }
+            try ServingCommands.chat(socket: arguments.value("socket"), model: arguments.positionals[0],
+                                     sampling: try ServingCommands.sampling(arguments))
+        }),
+    Command(
         name: "run", summary: "generate text from a GGUF model file (no agent needed)",
         usage: """
             Usage: outpost run --model FILE --prompt TEXT [options]

@@ -2,7 +2,7 @@
 import Agent
 
 let usage = """
-    Usage: outpostd [--config FILE] [--socket PATH] [--state-dir DIR]
+    Usage: outpostd [--config FILE] [--socket PATH] [--state-dir DIR] [--model NAME=PATH.gguf ...]
 
     Runs the Outpost agent in the foreground, serving the HTTP API on a Unix socket.
     Under systemd it uses socket activation when the socket unit passes one, reports READY=1 once listening,
@@ -13,6 +13,7 @@ let usage = """
                         the default file does not exist; a file named here must exist)
       --socket PATH     API socket path, overrides server.socket (default /run/outpost/outpost.sock)
       --state-dir DIR   state directory, overrides agent.state_dir (default /var/lib/outpost)
+      --model NAME=PATH serve the GGUF file PATH as model NAME (repeatable; adds to [models.NAME] tables)
       --version         print the version and exit
       -h, --help        print this help and exit
 
@@ -21,15 +22,16 @@ let usage = """
 
 do {
     let arguments = try Arguments(Array(CommandLine.arguments.dropFirst()),
-                                  valueOptions: ["config", "socket", "state-dir"], flagOptions: ["help", "version"])
+                                  valueOptions: ["config", "socket", "state-dir", "model"], flagOptions: ["help", "version"])
     if arguments.has("help") {
         print(usage)
     } else if arguments.has("version") {
         print(BuildInfo.versionLine(program: "outpostd"))
     } else {
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument '\(arguments.positionals[0])'") }
-        let options = DaemonOptions(configPath: arguments.value("config"), socketPath: arguments.value("socket"),
+        var options = DaemonOptions(configPath: arguments.value("config"), socketPath: arguments.value("socket"),
                                     stateDirectory: arguments.value("state-dir"))
+        for model in arguments.values["model"] ?? [] { options.models.append(try DaemonOptions.model(model)) }
         exitProcess(AgentService.run(options: options))
     }
 } catch {

@@ -126,12 +126,42 @@ final class ConfigTests: XCTestCase {
 
     // MARK: Errors
 
+    func testModelTables() throws {
+        let config = try Config.parse("""
+            [models.gemma]
+            path = "/models/g.gguf"
+            context = 4096
+            threads = 2
+            max_queue = 3
+            allow_users = ["alice"]
+            allow_groups = ["till", "erp"]
+
+            [models."small-1"]
+            path = "/models/s.gguf"
+
+            [access]
+            client_group = "apps"
+            """, file: "m.toml")
+        var gemma = ModelConfig(name: "gemma", path: "/models/g.gguf")
+        gemma.contextLength = 4096
+        gemma.threads = 2
+        gemma.maxQueue = 3
+        gemma.allowUsers = ["alice"]
+        gemma.allowGroups = ["till", "erp"]
+        XCTAssertEqual(config.models, [gemma, ModelConfig(name: "small-1", path: "/models/s.gguf")])
+        XCTAssertEqual(config.clientGroup, "apps")
+        XCTAssertEqual(config.adminGroup, "outpost-admin")
+    }
+
     func testUnknownTablesAndKeys() {
-        let sections = "expected one of: agent, log, server"
+        let sections = "expected one of: access, agent, log, models, server"
         let serverKeys = "expected one of: header_timeout_seconds, idle_timeout_seconds, max_body_bytes, max_connections, shutdown_timeout_seconds, socket, socket_mode"
         assertError("[sever]\nsocket = \"/x\"", "c.toml:1:2: unknown table 'sever'; \(sections)")
-        assertError("[log]\nlevel = \"info\"\n\n[models]\n", "c.toml:4:2: unknown table 'models'; \(sections)")
-        assertError("[models.\"my-model\"]\npath = \"/m\"", "c.toml:1:2: unknown table 'models'; \(sections)")
+        assertError("[models.\"my-model\"]\ncontext = 64", "c.toml:1:9: models.my-model needs a path")
+        assertError("[models.m]\npath = \"/m\"\ncontxt = 64", "c.toml:3:1: unknown key 'models.m.contxt'; expected one of: allow_groups, allow_users, context, max_queue, path, threads")
+        assertError("[models.m]\npath = \"m.gguf\"", "c.toml:2:8: models.m.path must be an absolute path, found \"m.gguf\"")
+        assertError("[models.\"a b\"]\npath = \"/m\"", "c.toml:1:9: model name 'a b' must be 1 to 64 letters, digits, '.', '-', '_' or ':'")
+        assertError("[models.m]\npath = \"/m\"\nallow_users = [\"ok\", 3]", "c.toml:3:15: models.m.allow_users must be an array of strings, found array")
         assertError("  sever = 1", "c.toml:1:3: unknown key 'sever'; \(sections)")
         assertError("[server]\nsokcet = \"/x\"", "c.toml:2:1: unknown key 'server.sokcet'; \(serverKeys)")
         assertError("[server]\n  max_connections = 10\n  [server.tls]", "c.toml:3:11: unknown table 'server.tls'; \(serverKeys)")

@@ -44,19 +44,28 @@ protocol AgentState: Sendable {
     var isDraining: Bool { get }
     var openConnections: Int { get }
     var startedAt: Double { get }
+    /// Models loaded and serving.
+    var modelNames: [String] { get }
+    /// Why configured models are not serving (empty when all are).
+    var modelProblems: [String] { get }
 }
 
 enum APIRoutes {
-    static func make(state: any AgentState, metrics: AgentMetrics, debugRoutes: Bool) -> Router {
+    static func make(state: any AgentState, metrics: AgentMetrics, debugRoutes: Bool, models: [String: ServedModel],
+                     logger: LoggerBox) -> Router {
         var router = Router()
+        OpenAIRoutes.add(to: &router, models: models, metrics: ModelMetrics(registry: metrics.registry), logger: logger)
         let health = HTTPResponse.json(.ok, "{\"status\":\"ok\"}")
         router.add(.get, "/v1/health") { _, writer in writer.respond(health) }
 
         router.add(.get, "/v1/ready") { _, writer in
             if state.isDraining {
                 writer.respond(.error(.serviceUnavailable, "the agent is shutting down", code: "draining"))
+            } else if !state.modelProblems.isEmpty {
+                writer.respond(.error(.serviceUnavailable, state.modelProblems.joined(separator: "; "), code: "models_not_ready"))
             } else {
-                writer.respond(.json(.ok, "{\"status\":\"ready\",\"models\":[]}"))
+                let names = state.modelNames.map(JSONText.quote).joined(separator: ",")
+                writer.respond(.json(.ok, "{\"status\":\"ready\",\"models\":[\(names)]}"))
             }
         }
 
@@ -72,7 +81,7 @@ enum APIRoutes {
                 version: BuildInfo.version, commit: BuildInfo.commit, pid: ProcessStats.pid,
                 uptimeSeconds: (Clock.wallSeconds() - state.startedAt) * 1000 .rounded() / 1000,
                 socket: state.socketPath, stateDirectory: state.stateDirectory, openConnections: state.openConnections,
-                state: state.isDraining ? "draining" : "serving", models: [])
+                state: state.isDraining ? "draining" : "serving", models: state.modelNames)
             writer.respond(.json(.ok, encode(body)))
         }
 

@@ -19,15 +19,45 @@ public struct AgentClient {
     }
 
     public func get(_ target: String) throws(CLIError) -> HTTPClientResponse {
+        try send(.get, target, body: [])
+    }
+
+    /// POSTs JSON; with `onEvent`, reads an SSE stream and hands each event's data to it.
+    public func post(_ target: String, json: String, onEvent: ((String) -> Void)? = nil) throws(CLIError) -> HTTPClientResponse {
+        try send(.post, target, body: Array(json.utf8), onEvent: onEvent)
+    }
+
+    func send(_ method: HTTPMethod, _ target: String, body: [UInt8], onEvent: ((String) -> Void)? = nil) throws(CLIError) -> HTTPClientResponse {
         let client: HTTPClient
         do {
             client = try HTTPClient(socketPath: socketPath)
         } catch {
             throw CLIError("cannot reach the agent at \(socketPath): \(Self.reason(error)); is outpostd running?")
         }
+        var headers = HTTPHeaders()
+        if method == .post { headers.add("Content-Type", "application/json") }
         let response: HTTPClientResponse
         do {
-            response = try client.send(.get, target)
+            if let onEvent {
+                var pending: [UInt8] = []
+                var collected: [UInt8] = []
+                let head = try client.stream(method, target, headers: headers, body: body) { chunk in
+                    collected += chunk
+                    pending += chunk
+                    // Events end with a blank line; each `data: ` line of an event is handed on.
+                    while let end = pending.indices.dropLast().first(where: { pending[$0] == 10 && pending[$0 + 1] == 10 }) {
+                        let event = String(decoding: pending[..<end], as: UTF8.self)
+                        pending.removeFirst(end + 2)
+                        for line in event.split(separator: "\n") where line.hasPrefix("data: ") {
+                            onEvent(String(line.dropFirst(6)))
+                        }
+                    }
+                    return true
+                }
+                response = HTTPClientResponse(status: head.status, reason: head.reason, headers: head.headers, body: collected)
+            } else {
+                response = try client.send(method, target, headers: headers, body: body)
+            }
         } catch {
             throw CLIError("the agent at \(socketPath) did not answer: \(error)")
         }

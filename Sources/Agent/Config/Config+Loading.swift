@@ -87,6 +87,14 @@ extension Config {
                 config.stateDirectory = try value.absolutePath(maxBytes: 4095)
             },
         ]),
+        Section(name: "access", settings: [
+            Setting(key: "client_group") { config, value throws(TOMLError) in
+                config.clientGroup = try value.string()
+            },
+            Setting(key: "admin_group") { config, value throws(TOMLError) in
+                config.adminGroup = try value.string()
+            },
+        ]),
         Section(name: "log", settings: [
             Setting(key: "level") { config, value throws(TOMLError) in
                 config.logLevel = try value.choice(of: LogLevel.self)
@@ -99,11 +107,53 @@ extension Config {
 
     // MARK: Decoding
 
+    /// Keys of a `[models.NAME]` table.
+    private static let modelSettings: [String: @Sendable (inout ModelConfig, ConfigValue) throws(TOMLError) -> Void] = [
+        "path": { model, value throws(TOMLError) in model.path = try value.absolutePath(maxBytes: 4095) },
+        "context": { model, value throws(TOMLError) in model.contextLength = Int(try value.integer(in: 16...(1 << 20))) },
+        "threads": { model, value throws(TOMLError) in model.threads = Int(try value.integer(in: 0...256)) },
+        "max_queue": { model, value throws(TOMLError) in model.maxQueue = Int(try value.integer(in: 0...10_000)) },
+        "allow_users": { model, value throws(TOMLError) in model.allowUsers = try value.names() },
+        "allow_groups": { model, value throws(TOMLError) in model.allowGroups = try value.names() },
+    ]
+
+    private static func decodeModels(_ entry: TOMLTable.Entry, into config: inout Config, file: String) throws(TOMLError) {
+        guard case .table(let models) = entry.value else {
+            throw TOMLError(file: file, position: entry.valuePosition, message: "models must be a table of [models.NAME] tables")
+        }
+        for model in models.entries {
+            guard case .table(let table) = model.value else {
+                throw TOMLError(file: file, position: model.valuePosition,
+                                message: "models.\(model.key) must be a table, found \(model.value.typeName)")
+            }
+            guard ModelConfig.isValidName(model.key) else {
+                throw TOMLError(file: file, position: model.keyPosition,
+                                message: "model name '\(model.key)' must be 1 to 64 letters, digits, '.', '-', '_' or ':'")
+            }
+            var parsed = ModelConfig(name: model.key, path: "")
+            for item in table.entries {
+                guard let apply = modelSettings[item.key] else {
+                    throw unknown(["models", model.key, item.key], item, expected: Array(modelSettings.keys), file: file)
+                }
+                let name = TOMLKey.render(["models", model.key, item.key])
+                try apply(&parsed, ConfigValue(file: file, name: name, value: item.value, position: item.valuePosition))
+            }
+            guard !parsed.path.isEmpty else {
+                throw TOMLError(file: file, position: model.keyPosition, message: "models.\(model.key) needs a path")
+            }
+            config.models.append(parsed)
+        }
+    }
+
     private static func decode(_ document: TOMLTable, file: String) throws(TOMLError) -> Config {
         var config = Config()
         for entry in document.entries {
+            if entry.key == "models" {
+                try decodeModels(entry, into: &config, file: file)
+                continue
+            }
             guard let section = schema.first(where: { $0.name == entry.key }) else {
-                throw unknown([entry.key], entry, expected: schema.map(\.name), file: file)
+                throw unknown([entry.key], entry, expected: schema.map(\.name) + ["models"], file: file)
             }
             guard case .table(let table) = entry.value else {
                 let message = "\(entry.key) must be a table, found \(entry.value.typeName)"

@@ -38,6 +38,16 @@ public struct Config: Equatable, Sendable {
     /// `log.format`: how log lines are written.
     public var logFormat: LogFormat = .auto
 
+    // [models.NAME]
+    /// Models the agent serves, by the name clients use; in file order.
+    public var models: [ModelConfig] = []
+
+    // [access]
+    /// Members of this group (and root) may use every model that does not list its own allowed users/groups.
+    public var clientGroup: String = "outpost"
+    /// Members of this group (and root) may call /v1/admin/... routes.
+    public var adminGroup: String = "outpost-admin"
+
     /// The defaults.
     public init() {}
 }
@@ -67,4 +77,32 @@ public enum LogFormat: String, Sendable, CaseIterable {
     case text
     /// Structured fields sent to the journal.
     case journal
+}
+
+/// One `[models.NAME]` table.
+public struct ModelConfig: Equatable, Sendable {
+    public var name: String
+    public var path: String
+    /// Context length in tokens.
+    public var contextLength: Int = 2048
+    /// Worker threads for this model (0: one per CPU).
+    public var threads: Int = 0
+    /// Requests waiting beyond the one running; more get 429.
+    public var maxQueue: Int = 16
+    /// Users and groups allowed to use the model; both empty means the [access] client group.
+    public var allowUsers: [String] = []
+    public var allowGroups: [String] = []
+
+    public init(name: String, path: String) {
+        self.name = name
+        self.path = path
+    }
+}
+
+extension ModelConfig {
+    /// Names clients put in "model": letters, digits and . - _ : (so they are safe in paths, logs and labels).
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64
+            && name.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || ".-_:".unicodeScalars.contains($0) }
+    }
 }

@@ -22,6 +22,20 @@ struct ConfigValue {
         return text
     }
 
+    /// An array of strings, each a plausible user or group name.
+    func names() throws(TOMLError) -> [String] {
+        guard case .array(let items) = value else { throw wrongType("an array of strings") }
+        var names: [String] = []
+        for item in items {
+            guard case .string(let text) = item else { throw wrongType("an array of strings") }
+            guard !text.isEmpty, text.utf8.count <= 64, !text.contains(":"), !text.contains("/") else {
+                throw error("must hold user or group names, found \"\(text)\"")
+            }
+            names.append(text)
+        }
+        return names
+    }
+
     func integer(in range: ClosedRange<Int64>) throws(TOMLError) -> Int64 {
         guard case .integer(let number) = value else { throw wrongType("an integer") }
         guard range.contains(number) else {

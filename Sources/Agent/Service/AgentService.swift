@@ -68,10 +68,11 @@ public final class AgentService: @unchecked Sendable {
         let serverBox = Mutex<HTTPServer?>(nil)
         let connections: @Sendable () -> Int = { serverBox.withLock { $0?.openConnections ?? 0 } }
         let metrics = AgentMetrics(openConnections: connections)
-        let state = RuntimeState(socketPath: socket.path, stateDirectory: config.stateDirectory,
-                                 startedAt: metrics.startTime, connections: connections)
+        let (models, problems) = loadModels()
+        let state = RuntimeState(socketPath: socket.path, stateDirectory: config.stateDirectory, startedAt: metrics.startTime,
+                                 models: models.keys.sorted(), problems: problems, connections: connections)
         let debug = ProcessStats.environment(DebugRoutes.environmentVariable) == "1"
-        let router = APIRoutes.make(state: state, metrics: metrics, debugRoutes: debug)
+        let router = APIRoutes.make(state: state, metrics: metrics, debugRoutes: debug, models: models, logger: logger)
         let server: HTTPServer
         do {
             server = try HTTPServer(listener: socket.descriptor, configuration: httpConfiguration(config),
@@ -104,6 +105,29 @@ public final class AgentService: @unchecked Sendable {
         server.run()
         log.notice("stopped", [LogField("OPEN_CONNECTIONS", String(server.openConnections))])
         return AgentExit.success
+    }
+
+    /// Loads every configured model before READY; a model that fails is reported by /v1/ready, the others serve.
+    private func loadModels() -> ([String: ServedModel], [String]) {
+        var models: [String: ServedModel] = [:]
+        var problems: [String] = []
+        for model in config.models {
+            notifier.status("Loading model \(model.name)")
+            var missing: [String] = []
+            do {
+                let served = try ServedModel(config: model, defaultGroup: config.clientGroup, threads: SystemInfo.cpuCount, missing: &missing)
+                models[model.name] = served
+                log.notice("model \(model.name) loaded: \(served.info.architecture), context \(served.contextLength), \((served.loadSeconds * 1000).rounded()) ms",
+                           [LogField("MODEL", model.name), LogField("MODEL_PATH", model.path)])
+            } catch {
+                problems.append("model \(model.name): \(error)")
+                log.error("model \(model.name) not loaded: \(error)", [LogField("MODEL", model.name), LogField("MODEL_PATH", model.path)])
+            }
+            for name in missing {
+                log.warning("model \(model.name): \(name) named in its access list does not exist on this system", [LogField("MODEL", model.name)])
+            }
+        }
+        return (models, problems)
     }
 
     private func handle(signal: Int32, server: HTTPServer, state: RuntimeState, metrics: AgentMetrics) {

@@ -6,6 +6,8 @@ public struct DaemonOptions: Sendable, Equatable {
     public var configPathExplicit: Bool
     public var socketPath: String?
     public var stateDirectory: String?
+    /// `--model NAME=PATH`, added to (or replacing same-named) [models.NAME] tables.
+    public var models: [ModelConfig] = []
 
     public init(configPath: String? = nil, socketPath: String? = nil, stateDirectory: String? = nil) {
         self.configPath = configPath ?? Config.defaultPath
@@ -19,6 +21,23 @@ public struct DaemonOptions: Sendable, Equatable {
         var config = try Config.load(path: configPath, mustExist: configPathExplicit)
         if let socketPath { config.socketPath = socketPath }
         if let stateDirectory { config.stateDirectory = stateDirectory }
+        for model in models {
+            config.models.removeAll { $0.name == model.name }
+            config.models.append(model)
+        }
         return config
+    }
+}
+
+extension DaemonOptions {
+    /// Parses `NAME=PATH` from `--model`.
+    public static func model(_ argument: String) throws(UsageError) -> ModelConfig {
+        guard let equals = argument.firstIndex(of: "=") else { throw UsageError("--model expects NAME=PATH, got '\(argument)'") }
+        let name = String(argument[..<equals]), path = String(argument[argument.index(after: equals)...])
+        guard ModelConfig.isValidName(name) else {
+            throw UsageError("model name '\(name)' must be 1 to 64 letters, digits, '.', '-', '_' or ':'")
+        }
+        guard !path.isEmpty else { throw UsageError("--model \(name)= needs a path") }
+        return ModelConfig(name: name, path: path)
     }
 }

@@ -7,8 +7,13 @@ final class RuntimeState: AgentState {
     let startedAt: Double
     private let draining = Atomic<Bool>(false)
     private let connections: @Sendable () -> Int
+    let modelNames: [String]
+    let modelProblems: [String]
 
-    init(socketPath: String, stateDirectory: String, startedAt: Double, connections: @escaping @Sendable () -> Int) {
+    init(socketPath: String, stateDirectory: String, startedAt: Double, models: [String], problems: [String],
+         connections: @escaping @Sendable () -> Int) {
+        modelNames = models
+        modelProblems = problems
         self.socketPath = socketPath
         self.stateDirectory = stateDirectory
         self.startedAt = startedAt

@@ -1,0 +1,190 @@
+"""The OpenAI-compatible API of the real outpostd serving the real Gemma 3 270M model."""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from conftest import OUTPOST, Daemon, UnixHTTPConnection
+from test_gemma3 import model_path
+
+
+@pytest.fixture(scope="module")
+def served():
+    # A directory other users can traverse, so that the access-control test can connect as `nobody`.
+    workdir = tempfile.mkdtemp(prefix="outpost-serving-", dir="/tmp")
+    os.chmod(workdir, 0o755)
+    config = f"""
+[server]
+socket_mode = "0666"
+
+[models.gemma]
+path = "{model_path()}"
+context = 512
+threads = 2
+max_queue = 1
+"""
+    d = Daemon(workdir, config).start()
+    yield d
+    d.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def post(d, path, body, timeout=120):
+    c = d.connection(timeout)
+    c.request("POST", path, body=json.dumps(body) if not isinstance(body, (bytes, str)) else body,
+              headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, r.getheader("Retry-After"), data
+
+
+def sse_events(raw):
+    return [line[len(b"data: "):].decode() for line in raw.split(b"\n") if line.startswith(b"data: ")]
+
+
+def test_models_and_readiness(served):
+    status, body = served.get("/v1/models")
+    assert status == 200
+    data = json.loads(body)["data"]
+    assert [m["id"] for m in data] == ["gemma"] and data[0]["context_length"] == 512
+    assert json.loads(served.get("/v1/ready")[1])["models"] == ["gemma"]
+
+
+def test_greedy_completion_equals_outpost_run(served):
+    prompt = "The quick brown fox"
+    status, _, body = post(served, "/v1/completions", {"model": "gemma", "prompt": prompt, "max_tokens": 24, "temperature": 0})
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["object"] == "text_completion" and answer["model"] == "gemma"
+    assert answer["usage"]["completion_tokens"] == 24 and answer["choices"][0]["finish_reason"] == "length"
+    run = subprocess.run([OUTPOST, "run", "--model", model_path(), "--prompt", prompt, "--max-tokens", "24",
+                          "--temperature", "0", "--threads", "2", "--json"], capture_output=True, text=True, timeout=300)
+    assert answer["choices"][0]["text"] == json.loads(run.stdout)["text"]
+
+
+def test_streaming_equals_non_streaming(served):
+    body = {"model": "gemma", "prompt": "Water boils at", "max_tokens": 16, "temperature": 0}
+    whole = json.loads(post(served, "/v1/completions", body)[2])["choices"][0]["text"]
+    status, _, raw = post(served, "/v1/completions", dict(body, stream=True))
+    assert status == 200
+    events = sse_events(raw)
+    assert events[-1] == "[DONE]"
+    pieces = [json.loads(e)["choices"][0]["text"] for e in events[:-1]]
+    assert "".join(pieces) == whole
+    assert json.loads(events[-2])["choices"][0]["finish_reason"] == "length"
+
+
+def test_chat_completion_and_stream(served):
+    messages = [{"role": "user", "content": "Name a colour."}]
+    status, _, body = post(served, "/v1/chat/completions", {"model": "gemma", "messages": messages, "max_tokens": 8, "temperature": 0})
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["object"] == "chat.completion" and answer["choices"][0]["message"]["role"] == "assistant"
+    status, _, raw = post(served, "/v1/chat/completions",
+                          {"model": "gemma", "messages": messages, "max_tokens": 8, "temperature": 0, "stream": True})
+    events = sse_events(raw)
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks) == answer["choices"][0]["message"]["content"]
+
+
+@pytest.mark.parametrize("body,status,fragment", [
+    ({"model": "nope", "prompt": "x"}, 404, "model 'nope' does not exist"),
+    ("{not json", 400, "not valid JSON"),
+    ({"prompt": "x"}, 400, "missing field 'model'"),
+    ({"model": "gemma", "prompt": 5}, 400, "field 'prompt'"),
+    ({"model": "gemma", "prompt": "x", "temperature": "hot"}, 400, "field 'temperature'"),
+    ({"model": "gemma", "prompt": "x", "temperature": -1}, 400, "temperature"),
+    ({"model": "gemma", "prompt": "x", "n": 2}, 400, "'n' must be 1"),
+    ({"model": "gemma", "prompt": "x", "max_tokens": 0}, 400, "max_tokens"),
+    ({"model": "gemma", "prompt": "word " * 600}, 400, "context of 512"),
+])
+def test_bad_requests(served, body, status, fragment):
+    got, _, raw = post(served, "/v1/completions", body)
+    assert got == status, raw
+    assert fragment in json.loads(raw)["error"]["message"]
+
+
+def test_queue_full_gives_429(served):
+    results = []
+
+    def long_request():
+        results.append(post(served, "/v1/completions", {"model": "gemma", "prompt": "Once upon a time", "max_tokens": 200, "temperature": 0})[0])
+
+    threads = [threading.Thread(target=long_request) for _ in range(2)]  # one running, one queued (max_queue 1)
+    for t in threads:
+        t.start()
+        time.sleep(0.2)
+    status, retry_after, raw = post(served, "/v1/completions", {"model": "gemma", "prompt": "x", "max_tokens": 1})
+    for t in threads:
+        t.join(300)
+    assert status == 429, raw
+    assert retry_after == "1" and json.loads(raw)["error"]["code"] == "queue_full"
+    assert results == [200, 200]
+
+
+def generated_tokens(d):
+    text = d.get("/metrics")[1]
+    m = re.search(r'outpost_model_generated_tokens_total\{model="gemma"\} ([0-9.e+]+)', text)
+    return float(m.group(1)) if m else 0.0
+
+
+def test_disconnected_stream_stops_generating(served):
+    before = generated_tokens(served)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(served.socket)
+    body = json.dumps({"model": "gemma", "prompt": "Once upon a time", "max_tokens": 400, "temperature": 0, "stream": True})
+    s.sendall(f"POST /v1/completions HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}".encode())
+    got = b""
+    while got.count(b"data: ") < 3:
+        got += s.recv(4096)
+    s.close()
+    time.sleep(2)  # whatever was running must have stopped by now
+    post(served, "/v1/completions", {"model": "gemma", "prompt": "x", "max_tokens": 1})  # a later request runs at once
+    used = generated_tokens(served) - before
+    assert used < 100, f"{used} tokens generated for a stream whose client left after 3 events"
+
+
+def test_access_control_refuses_uids_outside_the_allow_list(served):
+    script = ("import json, socket\n"
+              f"s = socket.socket(socket.AF_UNIX); s.connect({served.socket!r})\n"
+              "body = json.dumps({'model': 'gemma', 'prompt': 'x', 'max_tokens': 1})\n"
+              "s.sendall(('POST /v1/completions HTTP/1.1\\r\\nContent-Length: %d\\r\\n\\r\\n%s' % (len(body), body)).encode())\n"
+              "print(s.recv(65536).decode())\n")
+    out = subprocess.run(["runuser", "-u", "nobody", "--", "python3", "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("HTTP/1.1 403 "), out.stdout[:200]
+    assert "may not use model 'gemma'" in out.stdout
+    assert 'outpost_access_denied_total{model="gemma"} 1' in served.get("/metrics")[1]
+    assert "access denied to model gemma" in served.log()
+
+
+def test_cli_models_and_generate(served):
+    out = subprocess.run([OUTPOST, "models", "--socket", served.socket], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.startswith("gemma\tgemma3\tcontext 512")
+    out = subprocess.run([OUTPOST, "generate", "gemma", "The capital of France is", "--max-tokens", "8", "--temperature", "0",
+                          "--stream", "--socket", served.socket], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(" the capital of")
+
+
+def test_official_openai_client_over_the_socket(served):
+    import openai
+    import httpx
+    client = openai.OpenAI(base_url="http://localhost/v1", api_key="unused",
+                           http_client=httpx.Client(transport=httpx.HTTPTransport(uds=served.socket)))
+    completion = client.completions.create(model="gemma", prompt="The quick brown fox", max_tokens=8, temperature=0)
+    assert completion.choices[0].text.startswith(" jumps")
+    stream = client.chat.completions.create(model="gemma", messages=[{"role": "user", "content": "Hi"}], max_tokens=8,
+                                            temperature=0, stream=True)
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in stream)
+    assert len(text) > 0
+    assert [m.id for m in client.models.list().data] == ["gemma"]
