@@ -2,6 +2,7 @@
 // matrix products back to back, and a futex wake costs tens of microseconds), then sleeps on a condition variable.
 #include "ck_internal.h"
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -52,8 +53,12 @@ static uint32_t wait_for_job(ck_pool *pool, uint32_t seen) {
             return g;
         }
         cpu_relax();
-        if ((i & 255) == 0 && now_ns() > until) {
-            break;
+        if ((i & 255) == 0) {
+            if (now_ns() > until) {
+                break;
+            }
+            // On a machine with more runnable threads than cores, give the core to whoever has real work.
+            sched_yield();
         }
     }
     pthread_mutex_lock(&pool->mu);
@@ -169,6 +174,7 @@ void ck_pool_run(ck_pool *pool, ck_job_fn fn, void *arg) {
     const int64_t until = now_ns() + spin_ns;
     for (int i = 1; __atomic_load_n(&pool->pending, __ATOMIC_ACQUIRE) != 0; i++) {
         cpu_relax();
+        if ((i & 255) == 0) sched_yield();
         if ((i & 255) == 0 && now_ns() > until) {
             pthread_mutex_lock(&pool->mu);
             pool->caller_waiting = 1;
