@@ -53,7 +53,7 @@ release: deps buildinfo
 
 unit-tests: test-deps buildinfo model
 	$(SWIFT) build --build-tests
-	OUTPOST_TEST_MODEL=$$(bash scripts/fetch-model.sh) $(SWIFT) test --skip-build
+	OUTPOST_TEST_MODEL=$$(bash scripts/fetch-model.sh) LLAMA_CPP_VOCABS=$$(bash scripts/fetch-llama-vocabs.sh) $(SWIFT) test --skip-build
 
 model:
 	@bash scripts/fetch-model.sh >/dev/null

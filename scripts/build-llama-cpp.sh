@@ -5,7 +5,6 @@
 set -euo pipefail
 version=${LLAMA_CPP_PYTHON_VERSION:-0.3.36}
 cache=${OUTPOST_CACHE:-$HOME/.cache/outpost}
-src=$cache/src/llama_cpp_python-$version/vendor/llama.cpp
 build=$cache/llama.cpp-$version-build
 targets=${LLAMA_TARGETS:-llama-tokenize llama-perplexity llama-simple llama-bench llama-cli llama-server}
 
@@ -16,14 +15,7 @@ if [ -n "$missing" ]; then
     $SUDO apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq cmake g++ make >&2
 fi
 
-if [ ! -d "$src" ]; then
-    mkdir -p "$cache/src"
-    python3 -m pip download -q --no-deps --no-binary :all: --no-build-isolation -d "$cache/src" \
-        "llama-cpp-python==$version" >&2 || true
-    tarball=$cache/src/llama_cpp_python-$version.tar.gz
-    [ -f "$tarball" ] || { echo "error: could not download llama-cpp-python $version sdist" >&2; exit 1; }
-    tar -xzf "$tarball" -C "$cache/src"
-fi
+src=$(bash "$(dirname "$0")/fetch-llama-cpp-source.sh")
 
 all_built=1
 for t in $targets; do [ -x "$build/bin/$t" ] || all_built=0; done

@@ -1,66 +1,65 @@
-// Chat formats, rendered exactly as llama.cpp's llm_chat_apply_template renders them.
-import GGUF
+// Chat prompts in the fixed formats llama.cpp's llm_chat_apply_template writes (src/llama-chat.cpp).
 
+/// One turn of a conversation. `role` is "system", "user" or "assistant" (others pass through as written).
 public struct ChatMessage: Sendable, Equatable {
     public var role: String
     public var content: String
+
     public init(role: String, content: String) {
         self.role = role
         self.content = content
     }
 }
 
-public enum ChatTemplate: String, Sendable, Equatable, CaseIterable {
-    case gemma, llama3, chatml, mistral
+/// A chat format, named as llama.cpp names its built-in templates.
+public enum ChatTemplate: Sendable, Equatable {
+    /// llama.cpp "gemma": `<start_of_turn>user\n...<end_of_turn>\n`; "assistant" is written "model", and system
+    /// text is folded into the next user turn.
+    case gemma
+    /// llama.cpp "llama3": `<|start_header_id|>role<|end_header_id|>\n\n...<|eot_id|>`.
+    case llama3
+    /// llama.cpp "chatml": `<|im_start|>role\n...<|im_end|>\n`.
+    case chatml
+    /// llama.cpp "mistral-v7": `[SYSTEM_PROMPT] ...[/SYSTEM_PROMPT][INST] ...[/INST] ...</s>`.
+    case mistral
 
-    /// From `tokenizer.chat_template` by its distinctive markers, else from the architecture.
-    public static func detect(gguf: GGUFFile) throws(TokenizerError) -> ChatTemplate {
-        if case .string(let template)? = gguf["tokenizer.chat_template"] {
-            if template.contains("<start_of_turn>") { return .gemma }
-            if template.contains("<|start_header_id|>") { return .llama3 }
-            if template.contains("<|im_start|>") { return .chatml }
-            if template.contains("[INST]") { return .mistral }
-            throw TokenizerError("the model's chat template (tokenizer.chat_template) is not one of the supported formats (gemma, llama3, chatml, mistral); use a raw prompt")
-        }
-        let architecture: String
-        if case .string(let a)? = gguf["general.architecture"] { architecture = a } else { architecture = "" }
-        switch architecture {
-        case "gemma", "gemma2", "gemma3": return .gemma
-        case "qwen2": return .chatml
-        default:
-            throw TokenizerError("the model has no tokenizer.chat_template and its architecture '\(architecture)' implies none; use a raw prompt")
-        }
-    }
-
+    /// The prompt for `messages`, ending with the opening of an assistant turn when `addGenerationPrompt`. Byte for
+    /// byte what llama.cpp's `llm_chat_apply_template` writes for this format. The BOS token is not part of it
+    /// (the tokenizer adds it).
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> String {
         var out = ""
         switch self {
-        case .gemma:
-            var system = ""
-            for message in messages {
-                if message.role == "system" {
-                    system += Self.trim(message.content)
-                    continue
-                }
-                let role = message.role == "assistant" ? "model" : message.role
-                out += "<start_of_turn>\(role)\n"
-                if !system.isEmpty && role != "model" {
-                    out += system + "\n\n"
-                    system = ""
-                }
-                out += Self.trim(message.content) + "<end_of_turn>\n"
-            }
-            if addGenerationPrompt { out += "<start_of_turn>model\n" }
         case .chatml:
-            for message in messages { out += "<|im_start|>\(message.role)\n\(message.content)<|im_end|>\n" }
+            for message in messages {
+                out += "<|im_start|>\(message.role)\n\(message.content)<|im_end|>\n"
+            }
             if addGenerationPrompt { out += "<|im_start|>assistant\n" }
+
         case .llama3:
             for message in messages {
                 out += "<|start_header_id|>\(message.role)<|end_header_id|>\n\n\(Self.trim(message.content))<|eot_id|>"
             }
             if addGenerationPrompt { out += "<|start_header_id|>assistant<|end_header_id|>\n\n" }
+
+        case .gemma:
+            var systemPrompt = ""
+            for message in messages {
+                if message.role == "system" {
+                    systemPrompt += Self.trim(message.content)
+                    continue
+                }
+                let role = message.role == "assistant" ? "model" : message.role
+                out += "<start_of_turn>\(role)\n"
+                if !systemPrompt.isEmpty && role != "model" {
+                    out += systemPrompt + "\n\n"
+                    systemPrompt = ""
+                }
+                out += Self.trim(message.content) + "<end_of_turn>\n"
+            }
+            if addGenerationPrompt { out += "<start_of_turn>model\n" }
+
         case .mistral:
-            // Mistral v7: [SYSTEM_PROMPT] ... [/SYSTEM_PROMPT][INST] ... [/INST] answer</s>
+            // llama.cpp's v7 format has no generation prompt: the text after [/INST] is the answer.
             for message in messages {
                 switch message.role {
                 case "system": out += "[SYSTEM_PROMPT] \(message.content)[/SYSTEM_PROMPT]"
@@ -72,10 +71,14 @@ public enum ChatTemplate: String, Sendable, Equatable, CaseIterable {
         return out
     }
 
+    /// llama.cpp's `trim`: C `isspace` (space, \t, \n, \v, \f, \r) removed from both ends.
     static func trim(_ text: String) -> String {
-        var s = Substring(text)
-        while let c = s.first, c.isWhitespace { s.removeFirst() }
-        while let c = s.last, c.isWhitespace { s.removeLast() }
-        return String(s)
+        let bytes = Array(text.utf8)
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+        var start = 0
+        var end = bytes.count
+        while start < end && isSpace(bytes[start]) { start += 1 }
+        while end > start && isSpace(bytes[end - 1]) { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 }

@@ -1,82 +1,57 @@
-// The token table from GGUF metadata: texts, scores, kinds, and the special ids.
-import GGUF
+// Everything a tokenizer knows about its tokens, as llama.cpp's `llama_vocab` holds it after loading.
 
-/// llama.cpp's token types as stored in tokenizer.ggml.token_type.
-enum TokenKind: Int, Sendable {
-    case undefined = 0, normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
+/// Ids of the tokens with a role; -1 where the vocabulary has none (llama.cpp's LLAMA_TOKEN_NULL).
+struct SpecialTokenIDs: Sendable, Equatable {
+    var bos: Int32 = -1
+    var eos: Int32 = -1
+    var eot: Int32 = -1
+    var eom: Int32 = -1
+    var unknown: Int32 = -1
+    var separator: Int32 = -1
+    var padding: Int32 = -1
+    var mask: Int32 = -1
+    var fimPrefix: Int32 = -1
+    var fimSuffix: Int32 = -1
+    var fimMiddle: Int32 = -1
+    var fimPad: Int32 = -1
+    var fimRepo: Int32 = -1
+    var fimSeparator: Int32 = -1
 }
 
+/// A loaded vocabulary. Built once by `init(gguf:)` (Vocabulary+GGUF.swift), then only read.
 struct Vocabulary: Sendable {
-    let texts: [String]
-    let scores: [Float]
-    let kinds: [TokenKind]
-    let index: [String: Int32]
-    /// byte value → id of its <0xXX> token, when the vocabulary has byte tokens.
-    let byteTokens: [Int32?]
-    let bos: Int32?
-    let eos: Int32?
-    let unknown: Int32?
-    let addBOS: Bool
-    let addEOS: Bool
-    let addSpacePrefix: Bool
-    /// Tokens that end a turn: EOS, plus end-of-turn markers such as Gemma's <end_of_turn>.
-    let endOfGeneration: Set<Int32>
-
-    init(gguf: GGUFFile) throws(TokenizerError) {
-        func wrap<T>(_ body: () throws -> T) throws(TokenizerError) -> T {
-            do { return try body() } catch { throw TokenizerError("\(error)") }
-        }
-        texts = try wrap { try gguf.strings("tokenizer.ggml.tokens") }
-        guard !texts.isEmpty, texts.count < Int(Int32.max) else { throw TokenizerError("tokenizer.ggml.tokens is empty") }
-        let count = texts.count
-        scores = try wrap { try gguf.optionalFloats("tokenizer.ggml.scores") } ?? [Float](repeating: 0, count: count)
-        guard scores.count == count else {
-            throw TokenizerError("tokenizer.ggml.scores has \(scores.count) entries for \(count) tokens")
-        }
-        let rawKinds = try wrap { try gguf.optionalIntegers("tokenizer.ggml.token_type") } ?? [Int](repeating: 1, count: count)
-        guard rawKinds.count == count else {
-            throw TokenizerError("tokenizer.ggml.token_type has \(rawKinds.count) entries for \(count) tokens")
-        }
-        kinds = rawKinds.map { TokenKind(rawValue: $0) ?? .normal }
-
-        var index: [String: Int32] = [:]
-        index.reserveCapacity(count)
-        var bytes = [Int32?](repeating: nil, count: 256)
-        for (i, text) in texts.enumerated() {
-            // The first occurrence wins, as in llama.cpp's token_to_id map.
-            if index[text] == nil { index[text] = Int32(i) }
-            if kinds[i] == .byte, let value = Self.byteValue(text) { bytes[Int(value)] = Int32(i) }
-        }
-        self.index = index
-        byteTokens = bytes
-
-        func id(_ key: String) throws(TokenizerError) -> Int32? {
-            guard let value = try wrap({ try gguf.optionalInteger(key) }) else { return nil }
-            guard value >= 0, value < count else { throw TokenizerError("\(key) = \(value) is outside the vocabulary of \(count)") }
-            return Int32(value)
-        }
-        bos = try id("tokenizer.ggml.bos_token_id")
-        eos = try id("tokenizer.ggml.eos_token_id")
-        unknown = try id("tokenizer.ggml.unknown_token_id")
-        addBOS = try wrap { try gguf.optionalBool("tokenizer.ggml.add_bos_token") } ?? (bos != nil)
-        addEOS = try wrap { try gguf.optionalBool("tokenizer.ggml.add_eos_token") } ?? false
-        addSpacePrefix = try wrap { try gguf.optionalBool("tokenizer.ggml.add_space_prefix") } ?? true
-
-        var ends = Set<Int32>()
-        if let eos { ends.insert(eos) }
-        if let eot = try id("tokenizer.ggml.eot_token_id") { ends.insert(eot) }
-        if let eom = try id("tokenizer.ggml.eom_token_id") { ends.insert(eom) }
-        // As llama.cpp does, recognise the common end-of-turn markers by their text.
-        for marker in ["<end_of_turn>", "<|eot_id|>", "<|im_end|>", "<|end|>", "<|endoftext|>", "<|eom_id|>", "</s>"] {
-            if let id = index[marker], kinds[Int(id)] == .control { ends.insert(id) }
-        }
-        endOfGeneration = ends
+    enum Kind: Sendable, Equatable {
+        /// tokenizer.ggml.model = "llama": SentencePiece BPE over scores, with byte fallback.
+        case sentencePiece
+        /// tokenizer.ggml.model = "gpt2": byte-level BPE over merge ranks.
+        case bytePair(PreTokenizerConfiguration)
     }
 
-    /// 0x41 from "<0x41>".
-    static func byteValue(_ text: String) -> UInt8? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count == 6, utf8[0] == 60, utf8[1] == 48, utf8[2] == 120, utf8[5] == 62 else { return nil }
-        return UInt8(String(decoding: utf8[3...4], as: UTF8.self), radix: 16)
-    }
+    var kind: Kind
+    /// Token texts; entry `i` is token `i`.
+    var texts: ByteStringTable
+    var scores: [Float]
+    var attributes: [TokenAttributes]
+    /// BPE merges keyed by the concatenated pair with the left part's length as tag; the value is the rank.
+    var merges: ByteStringTable?
+    var ids = SpecialTokenIDs()
+    /// Tokens that end generation (llama.cpp's special_eog_ids).
+    var endOfGeneration: Set<Int32> = []
+    var addsBOS = false
+    var addsEOS = false
+    var addsSpacePrefix = false
+    var cleansSpaces = false
+    /// SentencePiece byte fallback: the token for each byte (`<0xXX>`, else the byte itself), -1 for none.
+    var byteTokens: [Int32] = []
+    /// Control, user-defined and unknown tokens, longest text first: the order the special-token partition
+    /// tries them in.
+    var partitionOrder: [Int32] = []
+
+    var count: Int { attributes.count }
+
+    func text(_ id: Int32) -> UnsafeBufferPointer<UInt8> { texts.key(at: Int(id)) }
+
+    func textString(_ id: Int32) -> String { String(decoding: text(id), as: UTF8.self) }
+
+    func contains(_ id: Int32) -> Bool { id >= 0 && Int(id) < count }
 }

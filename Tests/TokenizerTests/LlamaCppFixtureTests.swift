@@ -1,0 +1,34 @@
+// Our ids against llama.cpp's llama-tokenize for every fixture text, per vocabulary.
+import Tokenizer
+import XCTest
+
+final class LlamaCppFixtureTests: XCTestCase {
+    func testGemma3() throws { try check("gemma3") }
+    func testLlamaSPM() throws { try check("llama-spm") }
+    func testPhi3RightStrip() throws { try check("phi-3") }
+    func testLlama3BPE() throws { try check("llama-bpe") }
+    func testQwen2() throws { try check("qwen2") }
+    func testGPT2() throws { try check("gpt-2") }
+    func testDefaultPreTokenizer() throws { try check("gpt-2-default") }
+    func testSmolLMPreTokenizer() throws { try check("gpt-2-smollm") }
+
+    /// Every case must match exactly; a failure names the text and shows both id lists.
+    private func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let fixture = try ReferenceData.fixture(name)
+        let tokenizer = try ReferenceData.tokenizer(for: name)
+        XCTAssertGreaterThanOrEqual(fixture.cases.count, 100, "\(name): too few fixture cases", file: file, line: line)
+        var mismatches = 0
+        for c in fixture.cases {
+            let ids = tokenizer.encode(c.text, addSpecial: c.add_special, parseSpecial: c.parse_special)
+            if ids != c.ids {
+                mismatches += 1
+                let flags = "add_special=\(c.add_special) parse_special=\(c.parse_special)"
+                XCTFail(
+                    "\(name) \(flags) \(String(reflecting: c.text))\n  llama.cpp: \(c.ids)\n  ours:      \(ids)",
+                    file: file, line: line)
+            }
+        }
+        XCTAssertEqual(
+            mismatches, 0, "\(name): \(mismatches) of \(fixture.cases.count) cases differ", file: file, line: line)
+    }
+}
