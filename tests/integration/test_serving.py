@@ -188,3 +188,45 @@ def test_official_openai_client_over_the_socket(served):
     text = "".join(chunk.choices[0].delta.content or "" for chunk in stream)
     assert len(text) > 0
     assert [m.id for m in client.models.list().data] == ["gemma"]
+
+
+def test_per_uid_rate_limit(served):
+    workdir = tempfile.mkdtemp(prefix="outpost-ratelimit-", dir="/tmp")
+    os.chmod(workdir, 0o755)
+    config = f"""
+[server]
+socket_mode = "0666"
+
+[access]
+requests_per_minute = 6
+burst = 2
+
+[models.gemma]
+path = "{model_path()}"
+context = 128
+allow_users = ["nobody"]
+"""
+    d = Daemon(workdir, config).start()
+    try:
+        script = ("import json, socket\n"
+                  "codes = []\n"
+                  "for _ in range(3):\n"
+                  f"    s = socket.socket(socket.AF_UNIX); s.connect({d.socket!r})\n"
+                  "    body = json.dumps({'model': 'gemma', 'prompt': 'x', 'max_tokens': 1})\n"
+                  "    s.sendall(('POST /v1/completions HTTP/1.1\\r\\nContent-Length: %d\\r\\n\\r\\n%s' % (len(body), body)).encode())\n"
+                  "    reply = s.recv(65536).decode()\n"
+                  "    codes.append(reply.split()[1])\n"
+                  "    if codes[-1] == '429': print(reply)\n"
+                  "print(codes)\n")
+        out = subprocess.run(["runuser", "-u", "nobody", "--", "python3", "-c", script], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip().endswith("['200', '200', '429']"), out.stdout
+        # One token every 10 s: the wait is the rest of those 10 s.
+        wait = int(re.search(r"Retry-After: (\d+)", out.stdout).group(1))
+        assert 1 <= wait <= 10 and "rate_limited" in out.stdout
+        # root is not limited
+        for _ in range(3):
+            assert post(d, "/v1/completions", {"model": "gemma", "prompt": "x", "max_tokens": 1})[0] == 200
+    finally:
+        d.stop()
+        shutil.rmtree(workdir, ignore_errors=True)

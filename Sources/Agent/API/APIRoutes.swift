@@ -52,9 +52,9 @@ protocol AgentState: Sendable {
 
 enum APIRoutes {
     static func make(state: any AgentState, metrics: AgentMetrics, debugRoutes: Bool, models: [String: ServedModel],
-                     logger: LoggerBox) -> Router {
+                     limiter: RateLimiter, logger: LoggerBox) -> Router {
         var router = Router()
-        OpenAIRoutes.add(to: &router, models: models, metrics: ModelMetrics(registry: metrics.registry), logger: logger)
+        OpenAIRoutes.add(to: &router, models: models, metrics: ModelMetrics(registry: metrics.registry), limiter: limiter, logger: logger)
         let health = HTTPResponse.json(.ok, "{\"status\":\"ok\"}")
         router.add(.get, "/v1/health") { _, writer in writer.respond(health) }
 

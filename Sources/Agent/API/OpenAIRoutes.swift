@@ -14,8 +14,11 @@ struct ModelMetrics: Sendable {
     let timeToFirstToken: HistogramFamily
     let denied: CounterFamily
     let rejected: CounterFamily
+    let rateLimited: CounterFamily
 
     init(registry: MetricsRegistry) {
+        rateLimited = registry.counter("outpost_rate_limited_total", help: "Requests refused with 429 by the per-uid rate limit, by uid.",
+                                       labelNames: ["uid"])
         promptTokens = registry.counter("outpost_model_prompt_tokens_total", help: "Prompt tokens evaluated, by model.", labelNames: ["model"])
         generatedTokens = registry.counter("outpost_model_generated_tokens_total", help: "Tokens generated, by model.", labelNames: ["model"])
         timeToFirstToken = registry.histogram("outpost_model_time_to_first_token_seconds",
@@ -30,7 +33,8 @@ struct ModelMetrics: Sendable {
 enum OpenAIRoutes {
     static let requestCounter = Atomic<Int>(0)
 
-    static func add(to router: inout Router, models: [String: ServedModel], metrics: ModelMetrics, logger: LoggerBox) {
+    static func add(to router: inout Router, models: [String: ServedModel], metrics: ModelMetrics, limiter: RateLimiter,
+                    logger: LoggerBox) {
         router.add(.get, "/v1/models") { _, writer in
             let list = ModelList(object: "list", data: models.values.sorted { $0.config.name < $1.config.name }.map {
                 .init(id: $0.config.name, object: "model", created: 0, owned_by: "outpost", context_length: $0.contextLength,
@@ -39,11 +43,25 @@ enum OpenAIRoutes {
             writer.respond(.json(.ok, APIRoutes.encode(list)))
         }
         router.add(.post, "/v1/completions") { request, writer in
+            guard admit(request, writer, limiter: limiter, metrics: metrics) else { return }
             handle(request, writer, chat: false, models: models, metrics: metrics, logger: logger)
         }
         router.add(.post, "/v1/chat/completions") { request, writer in
+            guard admit(request, writer, limiter: limiter, metrics: metrics) else { return }
             handle(request, writer, chat: true, models: models, metrics: metrics, logger: logger)
         }
+    }
+
+    /// The per-uid rate limit; answers 429 itself when the client is over it.
+    static func admit(_ request: HTTPRequest, _ writer: ResponseWriter, limiter: RateLimiter, metrics: ModelMetrics) -> Bool {
+        guard limiter.isEnabled, let uid = request.peer?.uid, uid != 0 else { return true }
+        guard let wait = limiter.take(uid: uid, now: Double(Clock.monotonicNanoseconds()) / 1e9) else { return true }
+        metrics.rateLimited.labels(String(uid)).inc()
+        var headers = HTTPHeaders()
+        headers.add("Retry-After", String(Int(wait.rounded(.up))))
+        writer.respond(.error(.tooManyRequests, "uid \(uid) is over \(limiter.perMinute) requests a minute (burst \(limiter.burst))",
+                              type: "rate_limit_error", code: "rate_limited", headers: headers))
+        return false
     }
 
     static func handle(_ request: HTTPRequest, _ writer: ResponseWriter, chat: Bool, models: [String: ServedModel],

@@ -94,6 +94,12 @@ extension Config {
             Setting(key: "admin_group") { config, value throws(TOMLError) in
                 config.adminGroup = try value.string()
             },
+            Setting(key: "requests_per_minute") { config, value throws(TOMLError) in
+                config.requestsPerMinute = Int(try value.integer(in: 0...1_000_000))
+            },
+            Setting(key: "burst") { config, value throws(TOMLError) in
+                config.requestBurst = Int(try value.integer(in: 1...100_000))
+            },
         ]),
         Section(name: "log", settings: [
             Setting(key: "level") { config, value throws(TOMLError) in

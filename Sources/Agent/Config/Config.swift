@@ -47,6 +47,9 @@ public struct Config: Equatable, Sendable {
     public var clientGroup: String = "outpost"
     /// Members of this group (and root) may call /v1/admin/... routes.
     public var adminGroup: String = "outpost-admin"
+    /// Model requests per minute per client uid (0: no limit), and how many may come at once.
+    public var requestsPerMinute: Int = 0
+    public var requestBurst: Int = 10
 
     /// The defaults.
     public init() {}

@@ -72,7 +72,8 @@ public final class AgentService: @unchecked Sendable {
         let state = RuntimeState(socketPath: socket.path, stateDirectory: config.stateDirectory, startedAt: metrics.startTime,
                                  models: models.keys.sorted(), problems: problems, connections: connections)
         let debug = ProcessStats.environment(DebugRoutes.environmentVariable) == "1"
-        let router = APIRoutes.make(state: state, metrics: metrics, debugRoutes: debug, models: models, logger: logger)
+        let limiter = RateLimiter(perMinute: config.requestsPerMinute, burst: config.requestBurst)
+        let router = APIRoutes.make(state: state, metrics: metrics, debugRoutes: debug, models: models, limiter: limiter, logger: logger)
         let server: HTTPServer
         do {
             server = try HTTPServer(listener: socket.descriptor, configuration: httpConfiguration(config),
