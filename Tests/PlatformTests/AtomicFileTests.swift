@@ -4,7 +4,9 @@ import XCTest
 
 final class AtomicFileTests: XCTestCase {
     func testWriteReplacesContentAndLeavesNoTemporaryFile() throws {
-        let directory = NSTemporaryDirectory() + "outpost-atomic-\(UUID().uuidString.prefix(8))/a/b"
+        let top = NSTemporaryDirectory() + "outpost-atomic-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: top) }
+        let directory = top + "/a/b"
         try AtomicFile.makeDirectories(directory)
         let path = directory + "/state.json"
         try AtomicFile.write(Array("one".utf8), to: path)
