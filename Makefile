@@ -10,6 +10,15 @@ BUILD_APT := libsodium-dev libsystemd-dev pkg-config
 TEST_APT := $(BUILD_APT) python3 python3-pip curl
 BENCH_APT := nginx-light gcc
 PYTHON ?= python3
+DEB_APT := dpkg-dev binutils chrpath
+E2E_APT := debootstrap systemd-container zstd lintian
+# The package's version is BuildInfo.swift's; VERSION=... overrides it for the package only.
+DEB_VERSION = $(or $(VERSION),$(shell sed -n 's/^ *public static let version = "\(.*\)"$$/\1/p' Sources/Agent/BuildInfo.swift))
+DEB = dist/outpost_$(DEB_VERSION)_amd64.deb
+# The end-to-end test boots a container: it needs root (or sudo) and debootstrap and systemd-nspawn, installed or
+# installable with apt.
+E2E_POSSIBLE = { [ "$$(id -u)" = 0 ] || sudo -n true; } 2>/dev/null && \
+	{ { command -v debootstrap && command -v systemd-nspawn; } || apt-cache show debootstrap systemd-container; } >/dev/null 2>&1
 
 .PHONY: help deps test-deps build release test unit-tests integration-tests demo bench bench-inference clean buildinfo model
 
@@ -64,6 +73,8 @@ integration-tests: test-deps buildinfo model
 	  $(PYTHON) -m pytest -q tests/integration
 
 test: unit-tests integration-tests
+	@if $(E2E_POSSIBLE); then $(MAKE) --no-print-directory e2e; \
+	else echo "make test: e2e skipped: it needs root or sudo, and debootstrap and systemd-nspawn (apt)"; fi
 
 demo: release
 	@bash scripts/demo.sh $(RELEASE_BIN)
@@ -77,3 +88,16 @@ bench-inference: release model
 
 clean:
 	rm -rf .build Sources/CBuildInfo/generated
+
+.PHONY: deb e2e
+
+# dist/outpost_<version>_amd64.deb from the release binaries and packaging/ + systemd/ (see packaging/build-deb.sh).
+deb: release
+	$(call apt_install,$(DEB_APT))
+	VERSION=$(DEB_VERSION) bash packaging/build-deb.sh
+
+# Installs the .deb in a booted Debian bookworm container and checks units, upgrade and purge (tests/e2e/run.sh).
+e2e: deb model
+	$(call apt_install,$(E2E_APT))
+	@SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	$$SUDO env OUTPOST_TEST_MODEL=$$(bash scripts/fetch-model.sh) bash tests/e2e/run.sh $(DEB)
