@@ -135,24 +135,10 @@ final class Gemma3: LanguageModel {
                 ck_rope(qt, Int64(heads), Int64(headDim), Int64(headDim), scratch.ropeCos, scratch.ropeSin, 1)
                 ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(headDim), scratch.ropeCos, scratch.ropeSin, 1)
                 ck_scale(qt, attentionScale, Int64(heads * headDim))
-                ck_fp32_to_fp16_row(kt, cache.key(layer: index, position: start + t), Int64(kvWidth))
-                ck_fp32_to_fp16_row(v + t * kvWidth, cache.value(layer: index, position: start + t), Int64(kvWidth))
+                cache.store(layer: index, position: start + t, keys: kt, values: v + t * kvWidth)
             }
-
-            let group = heads / kvHeads
-            for t in 0..<n {
-                let position = start + t
-                let first = layer.slidingWindow ? max(0, position - window + 1) : 0
-                let span = position - first + 1
-                for h in 0..<heads {
-                    let kvHead = h / group
-                    ck_attend_f16(q + t * heads * headDim + h * headDim,
-                                  cache.key(layer: index, position: first) + kvHead * headDim, Int64(kvWidth),
-                                  cache.value(layer: index, position: first) + kvHead * headDim, Int64(kvWidth),
-                                  Int64(span), Int64(headDim), 1, 0, nil, scratch.scores,
-                                  att + t * heads * headDim + h * headDim)
-                }
-            }
+            cache.attend(layer: index, queries: q, heads: heads, headDim: headDim, start: start, count: n,
+                         window: layer.slidingWindow ? window : 0, scale: 1, scores: scratch.scores, output: att)
             Kernels.matmul(layer.output, att, batch: n, into: proj, pool: pool)
             for t in 0..<n {
                 ck_rmsnorm(proj + t * embd, layer.postAttentionNorm, proj + t * embd, Int64(embd), eps)

@@ -139,21 +139,10 @@ final class LlamaDecoder: LanguageModel {
                 let neox: Int32 = variant.neoxRope ? 1 : 0
                 ck_rope(qt, Int64(heads), Int64(headDim), Int64(ropeDims), scratch.ropeCos, scratch.ropeSin, neox)
                 ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(ropeDims), scratch.ropeCos, scratch.ropeSin, neox)
-                ck_fp32_to_fp16_row(kt, cache.key(layer: index, position: start + t), Int64(kvWidth))
-                ck_fp32_to_fp16_row(vt, cache.value(layer: index, position: start + t), Int64(kvWidth))
+                cache.store(layer: index, position: start + t, keys: kt, values: vt)
             }
-            let group = heads / kvHeads
-            for t in 0..<n {
-                let span = start + t + 1
-                for h in 0..<heads {
-                    let kvHead = h / group
-                    ck_attend_f16(q + t * qWidth + h * headDim,
-                                  cache.key(layer: index, position: 0) + kvHead * headDim, Int64(kvWidth),
-                                  cache.value(layer: index, position: 0) + kvHead * headDim, Int64(kvWidth),
-                                  Int64(span), Int64(headDim), scale, 0, nil, scratch.scores,
-                                  att + t * qWidth + h * headDim)
-                }
-            }
+            cache.attend(layer: index, queries: q, heads: heads, headDim: headDim, start: start, count: n, window: 0,
+                         scale: scale, scores: scratch.scores, output: att)
             Kernels.matmul(layer.output, att, batch: n, into: proj, pool: pool)
             for t in 0..<n {
                 ck_add(x + t * embd, proj + t * embd, Int64(embd))
