@@ -45,6 +45,7 @@ public struct HTTPStatus: Equatable, Hashable, Sendable, CustomStringConvertible
     public static let internalServerError = HTTPStatus(500, "Internal Server Error")
     public static let notImplemented = HTTPStatus(501, "Not Implemented")
     public static let serviceUnavailable = HTTPStatus(503, "Service Unavailable")
+    public static let gatewayTimeout = HTTPStatus(504, "Gateway Timeout")
     public static let versionNotSupported = HTTPStatus(505, "HTTP Version Not Supported")
 
     public var description: String { "\(code) \(reason)" }

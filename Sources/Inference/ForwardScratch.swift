@@ -1,4 +1,5 @@
 // Buffers a forward pass works in, allocated once per context and reused for every batch.
+import CKernels
 
 public final class ForwardScratch {
     public struct Sizes: Equatable, Sendable {
@@ -12,13 +13,13 @@ public final class ForwardScratch {
         public var projected: Int
         public var gate: Int
         public var up: Int
-        /// Per-head attention scores over the context.
-        public var scores: Int
         /// Rotary cos/sin for one position.
         public var rope: Int
+        /// Query heads per token (attention work items per batch row).
+        public var heads: Int
 
         public init(residual: Int, normed: Int, query: Int, key: Int, value: Int, attention: Int, projected: Int,
-                    gate: Int, up: Int, scores: Int, rope: Int) {
+                    gate: Int, up: Int, rope: Int, heads: Int) {
             self.residual = residual
             self.normed = normed
             self.query = query
@@ -28,23 +29,26 @@ public final class ForwardScratch {
             self.projected = projected
             self.gate = gate
             self.up = up
-            self.scores = scores
             self.rope = rope
+            self.heads = heads
         }
 
-        var total: Int { residual + normed + query + key + value + attention + projected + gate + up + scores + 2 * rope }
+        var total: Int { residual + normed + query + key + value + attention + projected + gate + up + 2 * rope }
     }
 
     public let batchCapacity: Int
     let storage: UnsafeMutablePointer<Float>
-    let residual, normed, query, key, value, attention, projected, gate, up, scores, ropeCos, ropeSin: UnsafeMutablePointer<Float>
+    let residual, normed, query, key, value, attention, projected, gate, up, ropeCos, ropeSin: UnsafeMutablePointer<Float>
+    /// [batchCapacity * heads] attention work items.
+    let attendItems: UnsafeMutablePointer<ck_attend_item>
     public let byteCount: Int
 
     init(sizes: Sizes, batchCapacity: Int) {
         self.batchCapacity = batchCapacity
+        attendItems = .allocate(capacity: max(1, batchCapacity * sizes.heads))
         storage = .allocate(capacity: sizes.total)
         storage.initialize(repeating: 0, count: sizes.total)
-        byteCount = sizes.total * 4
+        byteCount = sizes.total * 4 + max(1, batchCapacity * sizes.heads) * MemoryLayout<ck_attend_item>.stride
         var next = storage
         func take(_ count: Int) -> UnsafeMutablePointer<Float> {
             defer { next += count }
@@ -59,10 +63,12 @@ public final class ForwardScratch {
         projected = take(sizes.projected)
         gate = take(sizes.gate)
         up = take(sizes.up)
-        scores = take(sizes.scores)
         ropeCos = take(sizes.rope)
         ropeSin = take(sizes.rope)
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        storage.deallocate()
+        attendItems.deallocate()
+    }
 }

@@ -53,8 +53,9 @@ public final class InferenceContext {
         while offset < tokens.count {
             let count = min(batchCapacity, tokens.count - offset)
             tokens.withUnsafeBufferPointer { all in
-                model.forward(UnsafeBufferPointer(rebasing: all[offset..<(offset + count)]), cache: cache, scratch: scratch,
-                              logitRows: 1, logits: logits, pool: pool)
+                model.forward(UnsafeBufferPointer(rebasing: all[offset..<(offset + count)]),
+                              segments: [BatchSegment(cache: cache, count: count, logitRows: offset + count == tokens.count ? 1 : 0)],
+                              scratch: scratch, logits: logits, pool: pool)
             }
             offset += count
         }
@@ -68,7 +69,8 @@ public final class InferenceContext {
         }
         try check(tokens)
         tokens.withUnsafeBufferPointer { all in
-            model.forward(all, cache: cache, scratch: scratch, logitRows: all.count, logits: logits, pool: pool)
+            model.forward(all, segments: [BatchSegment(cache: cache, count: all.count, logitRows: all.count)], scratch: scratch,
+                          logits: logits, pool: pool)
         }
         return UnsafeBufferPointer(start: logits, count: tokens.count * vocabularySize)
     }

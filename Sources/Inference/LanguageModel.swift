@@ -16,9 +16,11 @@ public protocol LanguageModel: AnyObject {
     var info: ModelInfo { get }
     /// Width of one position's keys (and values) in the cache: kv heads × head dimension.
     var kvWidth: Int { get }
-    /// Runs `tokens` at positions `cache.count ..< cache.count + tokens.count`, appends their keys and values
-    /// to the cache, and writes logits for the last `logitRows` tokens into `logits` ([logitRows][vocabulary]).
-    func forward(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, scratch: ForwardScratch, logitRows: Int,
+    /// Runs a batch of `tokens` made of `segments` (consecutive runs, each of one sequence, in order): each
+    /// segment's tokens go at positions `cache.count ..< cache.count + count` of its cache, their keys and values
+    /// are appended, and the logits of each segment's last `logitRows` tokens are written to `logits`
+    /// ([rows][vocabulary], segments in order). Every row's result depends only on its own sequence.
+    func forward(_ tokens: UnsafeBufferPointer<Int32>, segments: [BatchSegment], scratch: ForwardScratch,
                  logits: UnsafeMutablePointer<Float>, pool: ThreadPool)
     /// Bytes of scratch a batch of `batch` tokens needs, per buffer (see ForwardScratch).
     func scratchSizes(batch: Int, contextLength: Int) -> ForwardScratch.Sizes

@@ -4,7 +4,7 @@ import CKernels
 /// worker. Calls that share a pool run one at a time.
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
-    let handle: OpaquePointer
+    public let handle: OpaquePointer
 
     /// - Parameter threads: threads taking part in each product, the caller included (at least 1).
     public init(threads: Int) {

@@ -28,7 +28,15 @@ socket_mode = "0666"
 path = "{model_path()}"
 context = 512
 threads = 2
+parallel = 2
 max_queue = 1
+result_cache_bytes = 0
+
+[models.cached]
+path = "{model_path()}"
+context = 256
+threads = 2
+parallel = 1
 """
     d = Daemon(workdir, config).start()
     yield d
@@ -54,8 +62,8 @@ def test_models_and_readiness(served):
     status, body = served.get("/v1/models")
     assert status == 200
     data = json.loads(body)["data"]
-    assert [m["id"] for m in data] == ["gemma"] and data[0]["context_length"] == 512
-    assert json.loads(served.get("/v1/ready")[1])["models"] == ["gemma"]
+    assert [m["id"] for m in data] == ["cached", "gemma"] and data[1]["context_length"] == 512
+    assert json.loads(served.get("/v1/ready")[1])["models"] == ["cached", "gemma"]
 
 
 def test_greedy_completion_equals_outpost_run(served):
@@ -119,7 +127,7 @@ def test_queue_full_gives_429(served):
     def long_request():
         results.append(post(served, "/v1/completions", {"model": "gemma", "prompt": "Once upon a time", "max_tokens": 200, "temperature": 0})[0])
 
-    threads = [threading.Thread(target=long_request) for _ in range(2)]  # one running, one queued (max_queue 1)
+    threads = [threading.Thread(target=long_request) for _ in range(3)]  # two running (parallel 2), one queued (max_queue 1)
     for t in threads:
         t.start()
         time.sleep(0.2)
@@ -128,17 +136,17 @@ def test_queue_full_gives_429(served):
         t.join(300)
     assert status == 429, raw
     assert retry_after == "1" and json.loads(raw)["error"]["code"] == "queue_full"
-    assert results == [200, 200]
+    assert results == [200, 200, 200]
 
 
-def generated_tokens(d):
+def metric(d, name, labels='model="gemma"'):
     text = d.get("/metrics")[1]
-    m = re.search(r'outpost_model_generated_tokens_total\{model="gemma"\} ([0-9.e+]+)', text)
+    m = re.search(re.escape(name + "{" + labels + "}") + r" ([0-9.e+]+)", text)
     return float(m.group(1)) if m else 0.0
 
 
 def test_disconnected_stream_stops_generating(served):
-    before = generated_tokens(served)
+    before = metric(served, "outpost_model_generated_tokens_total")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(served.socket)
     body = json.dumps({"model": "gemma", "prompt": "Once upon a time", "max_tokens": 400, "temperature": 0, "stream": True})
@@ -147,9 +155,12 @@ def test_disconnected_stream_stops_generating(served):
     while got.count(b"data: ") < 3:
         got += s.recv(4096)
     s.close()
-    time.sleep(2)  # whatever was running must have stopped by now
-    post(served, "/v1/completions", {"model": "gemma", "prompt": "x", "max_tokens": 1})  # a later request runs at once
-    used = generated_tokens(served) - before
+    time.sleep(1)  # whatever was running must have stopped by now: no more steps
+    steps = metric(served, "outpost_model_steps_total")
+    time.sleep(1)
+    assert metric(served, "outpost_model_steps_total") == steps, "the model kept stepping after its only client left"
+    assert metric(served, "outpost_model_active_sequences") == 0
+    used = metric(served, "outpost_model_generated_tokens_total") - before
     assert used < 100, f"{used} tokens generated for a stream whose client left after 3 events"
 
 
@@ -169,7 +180,7 @@ def test_access_control_refuses_uids_outside_the_allow_list(served):
 
 def test_cli_models_and_generate(served):
     out = subprocess.run([OUTPOST, "models", "--socket", served.socket], capture_output=True, text=True, timeout=30)
-    assert out.returncode == 0 and out.stdout.startswith("gemma\tgemma3\tcontext 512")
+    assert out.returncode == 0 and out.stdout.splitlines() == ["cached\tgemma3\tcontext 256", "gemma\tgemma3\tcontext 512"]
     out = subprocess.run([OUTPOST, "generate", "gemma", "The capital of France is", "--max-tokens", "8", "--temperature", "0",
                           "--stream", "--socket", served.socket], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -187,7 +198,11 @@ def test_official_openai_client_over_the_socket(served):
                                             temperature=0, stream=True)
     text = "".join(chunk.choices[0].delta.content or "" for chunk in stream)
     assert len(text) > 0
-    assert [m.id for m in client.models.list().data] == ["gemma"]
+    assert [m.id for m in client.models.list().data] == ["cached", "gemma"]
+    with_logprobs = client.chat.completions.create(model="gemma", messages=[{"role": "user", "content": "Hi"}], max_tokens=4,
+                                                   temperature=0, logprobs=True, top_logprobs=2)
+    content = with_logprobs.choices[0].logprobs.content
+    assert len(content) == with_logprobs.usage.completion_tokens and len(content[0].top_logprobs) == 2
 
 
 def test_per_uid_rate_limit(served):
@@ -227,6 +242,150 @@ allow_users = ["nobody"]
         # root is not limited
         for _ in range(3):
             assert post(d, "/v1/completions", {"model": "gemma", "prompt": "x", "max_tokens": 1})[0] == 200
+    finally:
+        d.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def solo_and_together(d, prompts, max_tokens):
+    body = lambda p: {"model": "gemma", "prompt": p, "max_tokens": max_tokens, "temperature": 0}
+    alone = [json.loads(post(d, "/v1/completions", body(p))[2])["choices"][0]["text"] for p in prompts]
+    together = [None] * len(prompts)
+
+    def one(i):
+        together[i] = json.loads(post(d, "/v1/completions", body(prompts[i]))[2])["choices"][0]["text"]
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(prompts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    return alone, together
+
+
+def test_batching_is_invisible(served):
+    # Two parallel sequences (the fixture's `parallel`) and one waiting (its `max_queue`): prompts of different
+    # lengths join and leave the batch at different steps; each text must equal the one it gets alone.
+    prompts = ["The quick brown fox", "Once upon a time, in a small village by the sea,", "1, 2, 3, 4,"]
+    before = metric(served, "outpost_model_batch_sequences_sum")
+    steps_before = metric(served, "outpost_model_steps_total")
+    alone, together = solo_and_together(served, prompts, 24)
+    assert together == alone
+    # Some steps did run more than one sequence.
+    batched = metric(served, "outpost_model_batch_sequences_sum") - before
+    assert batched > metric(served, "outpost_model_steps_total") - steps_before
+
+
+def test_logprobs_in_both_shapes(served):
+    status, _, raw = post(served, "/v1/completions", {"model": "gemma", "prompt": "The capital of France is", "max_tokens": 4,
+                                                     "temperature": 0, "logprobs": 3})
+    assert status == 200, raw
+    lp = json.loads(raw)["choices"][0]["logprobs"]
+    assert len(lp["tokens"]) == len(lp["token_logprobs"]) == len(lp["top_logprobs"]) == 4
+    for token, value, top in zip(lp["tokens"], lp["token_logprobs"], lp["top_logprobs"]):
+        assert value <= 0 and len(top) <= 3
+        # Greedy: the chosen token is the most likely one.
+        assert abs(max(top.values()) - value) < 1e-6 and top[token] == value
+        assert sum(2.718281828 ** v for v in top.values()) <= 1.0001
+    assert lp["text_offset"][0] == 0
+    status, _, raw = post(served, "/v1/chat/completions", {"model": "gemma", "messages": [{"role": "user", "content": "Hi"}],
+                                                          "max_tokens": 3, "temperature": 0, "logprobs": True, "stream": True})
+    chunks = [json.loads(e) for e in sse_events(raw)[:-1]]
+    entries = [e for c in chunks if c["choices"][0].get("logprobs") for e in c["choices"][0]["logprobs"]["content"]]
+    assert len(entries) == 3 and all(e["top_logprobs"] == [] and bytes(e["bytes"]).decode(errors="replace") == e["token"] for e in entries)
+    for body, fragment in [({"logprobs": 21}, "'logprobs' must be between 0 and 20"), ({"logprobs": True}, "expected an integer")]:
+        status, _, raw = post(served, "/v1/completions", dict({"model": "gemma", "prompt": "x"}, **body))
+        assert status == 400 and fragment in json.loads(raw)["error"]["message"]
+    status, _, raw = post(served, "/v1/chat/completions", {"model": "gemma", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 2})
+    assert status == 400 and "needs 'logprobs'" in json.loads(raw)["error"]["message"]
+
+
+def test_exact_result_cache(served):
+    body = {"model": "cached", "prompt": "The three primary colours are", "max_tokens": 12, "temperature": 0}
+    hits = lambda: metric(served, "outpost_model_result_cache_total", 'model="cached",result="hit"')
+    before = hits()
+    first = json.loads(post(served, "/v1/completions", body)[2])
+    second = json.loads(post(served, "/v1/completions", body)[2])
+    assert hits() == before + 1
+    assert second["choices"] == first["choices"] and second["usage"] == first["usage"]
+    # The cached answer equals a fresh one from the model without the cache.
+    fresh = json.loads(post(served, "/v1/completions", dict(body, model="gemma"))[2])
+    assert fresh["choices"][0]["text"] == first["choices"][0]["text"]
+    # A fixed seed is deterministic too; a stream replays the cached text.
+    seeded = dict(body, temperature=0.9, seed=7)
+    a = json.loads(post(served, "/v1/completions", seeded)[2])["choices"][0]["text"]
+    raw = post(served, "/v1/completions", dict(seeded, stream=True))[2]
+    assert "".join(json.loads(e)["choices"][0]["text"] for e in sse_events(raw)[:-1]) == a
+    assert hits() == before + 2
+    # Without a seed, sampling is not cached.
+    misses = metric(served, "outpost_model_result_cache_total", 'model="cached",result="miss"')
+    post(served, "/v1/completions", dict(body, temperature=0.9))
+    assert metric(served, "outpost_model_result_cache_total", 'model="cached",result="miss"') == misses
+
+
+def test_follow_up_turn_reuses_the_shared_prefix(served):
+    before = metric(served, "outpost_model_prefix_tokens_reused_total", 'model="cached"')
+    turn = [{"role": "user", "content": "Give me a word that rhymes with cat."}]
+    first = json.loads(post(served, "/v1/chat/completions", {"model": "cached", "messages": turn, "max_tokens": 6, "temperature": 0.5})[2])
+    turn += [first["choices"][0]["message"], {"role": "user", "content": "And another one?"}]
+    second = json.loads(post(served, "/v1/chat/completions", {"model": "cached", "messages": turn, "max_tokens": 6, "temperature": 0.5})[2])
+    reused = metric(served, "outpost_model_prefix_tokens_reused_total", 'model="cached"') - before
+    assert reused >= first["usage"]["prompt_tokens"] - 1, (reused, first["usage"], second["usage"])
+
+
+def test_admin_routes_are_for_root_and_unload_and_reload_models(served):
+    script = ("import socket\n"
+              f"s = socket.socket(socket.AF_UNIX); s.connect({served.socket!r})\n"
+              "s.sendall(b'POST /v1/admin/reload HTTP/1.1\\r\\nContent-Length: 0\\r\\n\\r\\n')\n"
+              "print(s.recv(65536).decode())\n")
+    out = subprocess.run(["runuser", "-u", "nobody", "--", "python3", "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.stdout.startswith("HTTP/1.1 403 "), out.stdout[:300] + out.stderr
+    assert 'outpost_admin_denied_total{action="reload"} 1' in served.get("/metrics")[1]
+    assert "admin reload denied" in served.log()
+    status, _, raw = post(served, "/v1/admin/unload", {"model": "cached"})
+    assert status == 200, raw
+    assert [m["id"] for m in json.loads(served.get("/v1/models")[1])["data"]] == ["gemma"]
+    assert post(served, "/v1/completions", {"model": "cached", "prompt": "x", "max_tokens": 1})[0] == 404
+    assert post(served, "/v1/admin/unload", {"model": "cached"})[0] == 404
+    status, _, raw = post(served, "/v1/admin/reload", b"")
+    assert status == 200 and "loaded cached" in json.loads(raw)["changes"], raw
+    assert post(served, "/v1/completions", {"model": "cached", "prompt": "x", "max_tokens": 1})[0] == 200
+
+
+def test_sighup_adds_and_removes_models_without_dropping_requests():
+    import signal as signals
+    workdir = tempfile.mkdtemp(prefix="outpost-hup-", dir="/tmp")
+    model = lambda name: f'[models.{name}]\npath = "{model_path()}"\ncontext = 128\nthreads = 2\n'
+    d = Daemon(workdir, model("first")).start()
+    try:
+        outcome = {}
+
+        def stream():
+            outcome["raw"] = post(d, "/v1/completions", {"model": "first", "prompt": "Once upon a time", "max_tokens": 48,
+                                                         "temperature": 0, "stream": True})[2]
+
+        t = threading.Thread(target=stream)
+        t.start()
+        deadline = time.monotonic() + 30
+        while metric(d, "outpost_model_generated_tokens_total", 'model="first"') == 0 and \
+                metric(d, "outpost_model_active_sequences", 'model="first"') == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with open(d.config, "w") as f:
+            f.write(model("second"))
+        d.signal(signals.SIGHUP)
+        while time.monotonic() < deadline:
+            names = [m["id"] for m in json.loads(d.get("/v1/models")[1])["data"]]
+            if names == ["second"]:
+                break
+            time.sleep(0.05)
+        assert names == ["second"], d.log()
+        t.join(120)
+        events = sse_events(outcome["raw"])
+        assert events[-1] == "[DONE]" and json.loads(events[-2])["choices"][0]["finish_reason"] == "length"
+        assert json.loads(events[-2])["usage"]["completion_tokens"] == 48
+        assert post(d, "/v1/completions", {"model": "first", "prompt": "x", "max_tokens": 1})[0] == 404
+        assert post(d, "/v1/completions", {"model": "second", "prompt": "x", "max_tokens": 1})[0] == 200
+        assert "model first unloaded: no longer configured" in d.log()
     finally:
         d.stop()
         shutil.rmtree(workdir, ignore_errors=True)

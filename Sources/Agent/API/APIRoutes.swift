@@ -51,10 +51,11 @@ protocol AgentState: Sendable {
 }
 
 enum APIRoutes {
-    static func make(state: any AgentState, metrics: AgentMetrics, debugRoutes: Bool, models: [String: ServedModel],
-                     limiter: RateLimiter, logger: LoggerBox) -> Router {
+    static func make(state: any AgentState, metrics: AgentMetrics, serving: ServingMetrics, debugRoutes: Bool, models: ModelRegistry,
+                     limiter: RateLimiter, admin: AccessPolicy, actions: AdminActions, logger: LoggerBox) -> Router {
         var router = Router()
-        OpenAIRoutes.add(to: &router, models: models, metrics: ModelMetrics(registry: metrics.registry), limiter: limiter, logger: logger)
+        OpenAIRoutes.add(to: &router, models: models, metrics: serving, limiter: limiter, logger: logger)
+        AdminRoutes.add(to: &router, policy: admin, actions: actions, denied: serving.adminDenied, logger: logger)
         let health = HTTPResponse.json(.ok, "{\"status\":\"ok\"}")
         router.add(.get, "/v1/health") { _, writer in writer.respond(health) }
 

@@ -8,35 +8,13 @@ import Synchronization
 import Telemetry
 import Tokenizer
 
-struct ModelMetrics: Sendable {
-    let promptTokens: CounterFamily
-    let generatedTokens: CounterFamily
-    let timeToFirstToken: HistogramFamily
-    let denied: CounterFamily
-    let rejected: CounterFamily
-    let rateLimited: CounterFamily
-
-    init(registry: MetricsRegistry) {
-        rateLimited = registry.counter("outpost_rate_limited_total", help: "Requests refused with 429 by the per-uid rate limit, by uid.",
-                                       labelNames: ["uid"])
-        promptTokens = registry.counter("outpost_model_prompt_tokens_total", help: "Prompt tokens evaluated, by model.", labelNames: ["model"])
-        generatedTokens = registry.counter("outpost_model_generated_tokens_total", help: "Tokens generated, by model.", labelNames: ["model"])
-        timeToFirstToken = registry.histogram("outpost_model_time_to_first_token_seconds",
-                                              help: "Time from a request's turn on the model to its first token, by model.",
-                                              labelNames: ["model"], buckets: Buckets.latencySeconds)
-        denied = registry.counter("outpost_access_denied_total", help: "Requests refused by access control, by model.", labelNames: ["model"])
-        rejected = registry.counter("outpost_model_queue_full_total", help: "Requests refused with 429 because the queue was full, by model.",
-                                    labelNames: ["model"])
-    }
-}
-
 enum OpenAIRoutes {
     static let requestCounter = Atomic<Int>(0)
 
-    static func add(to router: inout Router, models: [String: ServedModel], metrics: ModelMetrics, limiter: RateLimiter,
+    static func add(to router: inout Router, models: ModelRegistry, metrics: ServingMetrics, limiter: RateLimiter,
                     logger: LoggerBox) {
         router.add(.get, "/v1/models") { _, writer in
-            let list = ModelList(object: "list", data: models.values.sorted { $0.config.name < $1.config.name }.map {
+            let list = ModelList(object: "list", data: models.all.map {
                 .init(id: $0.config.name, object: "model", created: 0, owned_by: "outpost", context_length: $0.contextLength,
                       architecture: $0.info.architecture)
             })
@@ -53,7 +31,7 @@ enum OpenAIRoutes {
     }
 
     /// The per-uid rate limit; answers 429 itself when the client is over it.
-    static func admit(_ request: HTTPRequest, _ writer: ResponseWriter, limiter: RateLimiter, metrics: ModelMetrics) -> Bool {
+    static func admit(_ request: HTTPRequest, _ writer: ResponseWriter, limiter: RateLimiter, metrics: ServingMetrics) -> Bool {
         guard limiter.isEnabled, let uid = request.peer?.uid, uid != 0 else { return true }
         guard let wait = limiter.take(uid: uid, now: Double(Clock.monotonicNanoseconds()) / 1e9) else { return true }
         metrics.rateLimited.labels(String(uid)).inc()
@@ -64,8 +42,8 @@ enum OpenAIRoutes {
         return false
     }
 
-    static func handle(_ request: HTTPRequest, _ writer: ResponseWriter, chat: Bool, models: [String: ServedModel],
-                       metrics: ModelMetrics, logger: LoggerBox) {
+    static func handle(_ request: HTTPRequest, _ writer: ResponseWriter, chat: Bool, models: ModelRegistry,
+                       metrics: ServingMetrics, logger: LoggerBox) {
         // Parse everything before taking a turn, so bad requests never wait in the queue.
         let name: String
         let messages: [ChatMessage]?
@@ -91,7 +69,7 @@ enum OpenAIRoutes {
             writer.respond(.error(.badRequest, error.message))
             return
         }
-        guard let model = models[name] else {
+        guard let model = models.get(name) else {
             writer.respond(.error(.notFound, "model '\(name)' does not exist; GET /v1/models lists the models", code: "model_not_found"))
             return
         }
@@ -109,7 +87,7 @@ enum OpenAIRoutes {
         }
         let options: GenerationOptions
         do throws(CLIError) {
-            options = try generationOptions(fields, contextLength: model.contextLength)
+            options = try generationOptions(fields, chat: chat, contextLength: model.contextLength)
         } catch {
             writer.respond(.error(.badRequest, error.message))
             return
@@ -131,25 +109,55 @@ enum OpenAIRoutes {
             return
         }
         let id = (chat ? "chatcmpl-" : "cmpl-") + String(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)
-        let created = Int(Clock.wallSeconds())
-        let stream = fields.stream ?? false
-        let accepted = model.submit { generator in
-            run(generator, tokens: tokens, options: options, writer: writer, stream: stream, chat: chat, id: id, created: created,
-                name: name, metrics: metrics)
+        let reply = CompletionReply(writer: writer, tokenizer: model.tokenizer, name: name, chat: chat, stream: fields.stream ?? false,
+                                    id: id, created: Int(Clock.wallSeconds()), metrics: metrics)
+        let asked = options.logprobs != nil
+        let key = ResultCache.key(prompt: tokens, options: options)
+        if let key, model.resultCache.capacity > 0 {
+            if let cached = model.resultCache.lookup(key) {
+                metrics.resultCache.labels(name, "hit").inc()
+                reply.replay(cached, asked: asked)
+                return
+            }
+            metrics.resultCache.labels(name, "miss").inc()
         }
-        if !accepted {
+        let job = GenerationJob(prompt: tokens, options: options, timeoutSeconds: model.config.requestTimeout,
+                                onText: { text, logprobs in reply.text(text, logprobs, asked: asked) },
+                                isCancelled: { writer.isCancelled },
+                                onEnd: { outcome in
+                                    if let key, case .success(let result) = outcome { model.resultCache.store(key, result) }
+                                    reply.end(outcome, asked: asked)
+                                })
+        if !model.submit(job) {
             metrics.rejected.labels(name).inc()
             var headers = HTTPHeaders()
             headers.add("Retry-After", "1")
-            writer.respond(.error(.tooManyRequests, "model '\(name)' has \(model.config.maxQueue) requests waiting; retry later",
-                                  type: "rate_limit_error", code: "queue_full", headers: headers))
+            reply.fail(.error(.tooManyRequests, "model '\(name)' has \(model.config.maxQueue) requests waiting; retry later",
+                              type: "rate_limit_error", code: "queue_full", headers: headers))
         }
     }
 
-    static func generationOptions(_ f: SamplingFields, contextLength: Int) throws(CLIError) -> GenerationOptions {
+    static func generationOptions(_ f: SamplingFields, chat: Bool, contextLength: Int) throws(CLIError) -> GenerationOptions {
         var o = GenerationOptions()
         if let n = f.n, n != 1 { throw CLIError("'n' must be 1; several choices per request are not supported") }
-        if f.logprobs?.requested == true || (f.top_logprobs ?? 0) > 0 { throw CLIError("'logprobs' is not supported yet") }
+        let most = GenerationOptions.maxTopLogprobs
+        switch (chat, f.logprobs) {
+        case (true, .flag(let on)?):
+            if let top = f.top_logprobs {
+                guard on else { throw CLIError("'top_logprobs' needs 'logprobs': true") }
+                guard top >= 0 && top <= most else { throw CLIError("'top_logprobs' must be between 0 and \(most), got \(top)") }
+            }
+            o.logprobs = on ? f.top_logprobs ?? 0 : nil
+        case (false, .count(let count)?):
+            guard count >= 0 && count <= most else { throw CLIError("'logprobs' must be between 0 and \(most), got \(count)") }
+            o.logprobs = count
+        case (true, .count?):
+            throw CLIError("field 'logprobs' has the wrong type: expected a boolean (use 'top_logprobs' for alternatives)")
+        case (false, .flag?):
+            throw CLIError("field 'logprobs' has the wrong type: expected an integer (alternatives per token)")
+        case (_, nil):
+            if f.top_logprobs != nil { throw CLIError("'top_logprobs' needs 'logprobs'") }
+        }
         o.maxTokens = f.max_completion_tokens ?? f.max_tokens ?? 256
         guard o.maxTokens >= 1 && o.maxTokens <= contextLength else {
             throw CLIError("'max_tokens' must be between 1 and the context length \(contextLength), got \(o.maxTokens)")
@@ -171,70 +179,5 @@ enum OpenAIRoutes {
         o.stop = f.stop?.all ?? []
         guard o.stop.count <= 4, o.stop.allSatisfy({ !$0.isEmpty }) else { throw CLIError("'stop' takes at most 4 non-empty strings") }
         return o
-    }
-
-    static func run(_ generator: Generator, tokens: [Int32], options: GenerationOptions, writer: ResponseWriter, stream: Bool,
-                    chat: Bool, id: String, created: Int, name: String, metrics: ModelMetrics) {
-        guard !writer.isCancelled else { return }
-        let started = Clock.monotonicNanoseconds()
-        var first = true
-        if stream {
-            writer.beginEventStream()
-            if chat { writer.writeEvent(chunk(id, created, name, role: "assistant", content: "", finish: nil)) }
-        }
-        let result: GenerationResult
-        do {
-            result = try generator.generate(prompt: tokens, options: options) { text in
-                if first {
-                    first = false
-                    metrics.timeToFirstToken.labels(name).observe(Double(Clock.monotonicNanoseconds() - started) / 1e9)
-                }
-                if stream {
-                    let event = chat ? chunk(id, created, name, role: nil, content: text, finish: nil)
-                        : APIRoutes.encode(CompletionResponse(id: id, object: "text_completion", created: created, model: name,
-                                                              choices: [.init(index: 0, text: text, logprobs: nil, finish_reason: nil)], usage: nil))
-                    return writer.writeEvent(event)
-                }
-                return !writer.isCancelled
-            }
-        } catch {
-            if stream {
-                writer.writeEvent("{\"error\":{\"message\":\(JSONText.quote(error.message)),\"type\":\"server_error\",\"code\":null}}")
-                writer.end()
-            } else {
-                writer.respond(.error(.internalServerError, error.message))
-            }
-            return
-        }
-        metrics.promptTokens.labels(name).inc(by: Double(result.promptTokens))
-        metrics.generatedTokens.labels(name).inc(by: Double(result.tokens.count))
-        let finish = result.finishReason == .length ? "length" : "stop"
-        let usage = Usage(prompt_tokens: result.promptTokens, completion_tokens: result.tokens.count,
-                          total_tokens: result.promptTokens + result.tokens.count)
-        if stream {
-            if chat {
-                writer.writeEvent(chunk(id, created, name, role: nil, content: nil, finish: finish))
-            } else {
-                writer.writeEvent(APIRoutes.encode(CompletionResponse(id: id, object: "text_completion", created: created, model: name,
-                                                                      choices: [.init(index: 0, text: "", logprobs: nil, finish_reason: finish)],
-                                                                      usage: usage)))
-            }
-            writer.writeEvent("[DONE]")
-            writer.end()
-        } else if chat {
-            writer.respond(.json(.ok, APIRoutes.encode(ChatResponse(
-                id: id, object: "chat.completion", created: created, model: name,
-                choices: [.init(index: 0, message: .init(role: "assistant", content: result.text), logprobs: nil, finish_reason: finish)],
-                usage: usage))))
-        } else {
-            writer.respond(.json(.ok, APIRoutes.encode(CompletionResponse(
-                id: id, object: "text_completion", created: created, model: name,
-                choices: [.init(index: 0, text: result.text, logprobs: nil, finish_reason: finish)], usage: usage))))
-        }
-    }
-
-    static func chunk(_ id: String, _ created: Int, _ model: String, role: String?, content: String?, finish: String?) -> String {
-        APIRoutes.encode(ChatChunk(id: id, object: "chat.completion.chunk", created: created, model: model,
-                                   choices: [.init(index: 0, delta: .init(role: role, content: content), logprobs: nil, finish_reason: finish)]))
     }
 }

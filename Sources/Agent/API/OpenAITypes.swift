@@ -85,7 +85,7 @@ struct CompletionResponse: Encodable {
     struct Choice: Encodable {
         let index: Int
         let text: String
-        let logprobs: String?
+        let logprobs: CompletionLogprobs?
         let finish_reason: String?
     }
     let id: String
@@ -104,7 +104,7 @@ struct ChatResponse: Encodable {
     struct Choice: Encodable {
         let index: Int
         let message: Message
-        let logprobs: String?
+        let logprobs: ChatLogprobs?
         let finish_reason: String
     }
     let id: String
@@ -123,7 +123,7 @@ struct ChatChunk: Encodable {
     struct Choice: Encodable {
         let index: Int
         let delta: Delta
-        let logprobs: String?
+        let logprobs: ChatLogprobs?
         let finish_reason: String?
     }
     let id: String
@@ -131,6 +131,30 @@ struct ChatChunk: Encodable {
     let created: Int
     let model: String
     let choices: [Choice]
+}
+
+/// Log-probabilities in /v1/completions' (legacy) shape: one entry per generated token.
+struct CompletionLogprobs: Encodable {
+    var tokens: [String] = []
+    var token_logprobs: [Float] = []
+    var top_logprobs: [[String: Float]] = []
+    var text_offset: [Int] = []
+}
+
+/// Log-probabilities in /v1/chat/completions' shape.
+struct ChatLogprobs: Encodable {
+    struct Top: Encodable {
+        let token: String
+        let logprob: Float
+        let bytes: [UInt8]
+    }
+    struct Entry: Encodable {
+        let token: String
+        let logprob: Float
+        let bytes: [UInt8]
+        let top_logprobs: [Top]
+    }
+    var content: [Entry] = []
 }
 
 struct ModelList: Encodable {

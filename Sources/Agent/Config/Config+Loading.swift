@@ -118,7 +118,10 @@ extension Config {
         "path": { model, value throws(TOMLError) in model.path = try value.absolutePath(maxBytes: 4095) },
         "context": { model, value throws(TOMLError) in model.contextLength = Int(try value.integer(in: 16...(1 << 20))) },
         "threads": { model, value throws(TOMLError) in model.threads = Int(try value.integer(in: 0...256)) },
+        "parallel": { model, value throws(TOMLError) in model.parallel = Int(try value.integer(in: 1...64)) },
         "max_queue": { model, value throws(TOMLError) in model.maxQueue = Int(try value.integer(in: 0...10_000)) },
+        "result_cache_bytes": { model, value throws(TOMLError) in model.resultCacheBytes = Int(try value.integer(in: 0...(1 << 34))) },
+        "request_timeout": { model, value throws(TOMLError) in model.requestTimeout = Int(try value.integer(in: 1...86_400)) },
         "allow_users": { model, value throws(TOMLError) in model.allowUsers = try value.names() },
         "allow_groups": { model, value throws(TOMLError) in model.allowGroups = try value.names() },
     ]

@@ -90,8 +90,14 @@ public struct ModelConfig: Equatable, Sendable {
     public var contextLength: Int = 2048
     /// Worker threads for this model (0: one per CPU).
     public var threads: Int = 0
-    /// Requests waiting beyond the one running; more get 429.
+    /// Sequences generated together in one batch (continuous batching); each has its own KV cache.
+    public var parallel: Int = 4
+    /// Requests waiting for a free sequence; more get 429.
     public var maxQueue: Int = 16
+    /// Seconds a request may take from its arrival to its last token; past it the request ends with an error.
+    public var requestTimeout: Int = 600
+    /// Bytes of exact results of deterministic requests kept for repeats; 0 disables.
+    public var resultCacheBytes: Int = 8 << 20
     /// Users and groups allowed to use the model; both empty means the [access] client group.
     public var allowUsers: [String] = []
     public var allowGroups: [String] = []

@@ -1,5 +1,6 @@
 // outpostd's life: load configuration, take or create the socket, serve, reload on SIGHUP, drain on SIGTERM.
 // This file wires services together; the algorithms live in their modules.
+import Dispatch
 import HTTP
 import Platform
 import Synchronization
@@ -18,6 +19,8 @@ public final class AgentService: @unchecked Sendable {
     private let notifier = Notifier()
     private let logger: LoggerBox
     private var config: Config
+    /// Loads, reloads and unloads models off the serving loop, one at a time.
+    private let modelQueue = DispatchQueue(label: "outpost.models")
 
     private init(options: DaemonOptions, config: Config) {
         self.options = options
@@ -68,12 +71,32 @@ public final class AgentService: @unchecked Sendable {
         let serverBox = Mutex<HTTPServer?>(nil)
         let connections: @Sendable () -> Int = { serverBox.withLock { $0?.openConnections ?? 0 } }
         let metrics = AgentMetrics(openConnections: connections)
-        let (models, problems) = loadModels()
+        let serving = ServingMetrics(registry: metrics.registry)
+        let models = ModelRegistry()
+        for model in config.models { notifier.status("Loading model \(model.name)") }
+        syncModels(config.models, clientGroup: config.clientGroup, into: models, metrics: serving)
         let state = RuntimeState(socketPath: socket.path, stateDirectory: config.stateDirectory, startedAt: metrics.startTime,
-                                 models: models.keys.sorted(), problems: problems, connections: connections)
+                                 models: models, connections: connections)
         let debug = ProcessStats.environment(DebugRoutes.environmentVariable) == "1"
         let limiter = RateLimiter(perMinute: config.requestsPerMinute, burst: config.requestBurst)
-        let router = APIRoutes.make(state: state, metrics: metrics, debugRoutes: debug, models: models, limiter: limiter, logger: logger)
+        var missingAdmins: [String] = []
+        let admin = AccessPolicy(users: [], groups: [config.adminGroup], missing: &missingAdmins)
+        for name in missingAdmins { log.warning("access.admin_group: \(name) does not exist on this system; only root may use /v1/admin") }
+        let actions = AdminActions(
+            reload: { [self] writer in reload(metrics: metrics, models: models, serving: serving, writer: writer) },
+            unload: { [self] name, writer in
+                modelQueue.async { [self] in
+                    guard let model = models.remove(name) else {
+                        writer.respond(.error(.notFound, "model '\(name)' is not loaded", code: "model_not_found"))
+                        return
+                    }
+                    model.scheduler.stop()
+                    log.notice("model \(name) unloaded on request", [LogField("MODEL", name)])
+                    writer.respond(.json(.ok, "{\"unloaded\":\(JSONText.quote(name))}"))
+                }
+            })
+        let router = APIRoutes.make(state: state, metrics: metrics, serving: serving, debugRoutes: debug, models: models, limiter: limiter,
+                                    admin: admin, actions: actions, logger: logger)
         let server: HTTPServer
         do {
             server = try HTTPServer(listener: socket.descriptor, configuration: httpConfiguration(config),
@@ -90,7 +113,7 @@ public final class AgentService: @unchecked Sendable {
         do {
             try server.watch(signals.descriptor) { [self] in
                 while let signal = signals.next() {
-                    handle(signal: signal, server: server, state: state, metrics: metrics)
+                    handle(signal: signal, server: server, state: state, metrics: metrics, models: models, serving: serving)
                 }
             }
         } catch {
@@ -108,33 +131,46 @@ public final class AgentService: @unchecked Sendable {
         return AgentExit.success
     }
 
-    /// Loads every configured model before READY; a model that fails is reported by /v1/ready, the others serve.
-    private func loadModels() -> ([String: ServedModel], [String]) {
-        var models: [String: ServedModel] = [:]
-        var problems: [String] = []
-        for model in config.models {
-            notifier.status("Loading model \(model.name)")
+    /// Brings the served models in line with `wanted`: loads new ones, loads changed ones beside the old and then
+    /// swaps (the old drains its requests in flight), drains and drops removed ones. A model that fails to load
+    /// keeps its running version, if any, and is reported by /v1/ready otherwise. Returns one line per change.
+    @discardableResult
+    private func syncModels(_ wanted: [ModelConfig], clientGroup: String, into models: ModelRegistry, metrics: ServingMetrics) -> [String] {
+        var changes: [String] = []
+        let names = Set(wanted.map(\.name))
+        for name in models.names where !names.contains(name) {
+            guard let old = models.remove(name) else { continue }
+            old.scheduler.stop()
+            changes.append("unloaded \(name)")
+            log.notice("model \(name) unloaded: no longer configured", [LogField("MODEL", name)])
+        }
+        for model in wanted {
+            if let current = models.get(model.name), current.config == model, current.defaultGroup == clientGroup { continue }
             var missing: [String] = []
             do {
-                let served = try ServedModel(config: model, defaultGroup: config.clientGroup, threads: SystemInfo.cpuCount, missing: &missing)
-                models[model.name] = served
-                log.notice("model \(model.name) loaded: \(served.info.architecture), context \(served.contextLength), \((served.loadSeconds * 1000).rounded()) ms",
+                let served = try ServedModel(config: model, defaultGroup: clientGroup, threads: SystemInfo.cpuCount, metrics: metrics, missing: &missing)
+                let old = models.install(served)
+                old?.scheduler.stop()
+                changes.append("\(old == nil ? "loaded" : "reloaded") \(model.name)")
+                log.notice("model \(model.name) loaded: \(served.info.architecture), context \(served.contextLength), \(model.parallel) parallel, \((served.loadSeconds * 1000).rounded()) ms",
                            [LogField("MODEL", model.name), LogField("MODEL_PATH", model.path)])
             } catch {
-                problems.append("model \(model.name): \(error)")
+                if models.get(model.name) == nil { models.setProblem(model.name, "\(error)") }
+                changes.append("failed \(model.name): \(error)")
                 log.error("model \(model.name) not loaded: \(error)", [LogField("MODEL", model.name), LogField("MODEL_PATH", model.path)])
             }
             for name in missing {
                 log.warning("model \(model.name): \(name) named in its access list does not exist on this system", [LogField("MODEL", model.name)])
             }
         }
-        return (models, problems)
+        return changes
     }
 
-    private func handle(signal: Int32, server: HTTPServer, state: RuntimeState, metrics: AgentMetrics) {
+    private func handle(signal: Int32, server: HTTPServer, state: RuntimeState, metrics: AgentMetrics, models: ModelRegistry,
+                        serving: ServingMetrics) {
         switch signal {
         case Signals.hangup:
-            reload(metrics: metrics)
+            reload(metrics: metrics, models: models, serving: serving, writer: nil)
         default:
             guard !state.isDraining else {
                 log.notice("second stop signal; still draining until the deadline")
@@ -148,8 +184,9 @@ public final class AgentService: @unchecked Sendable {
         }
     }
 
-    /// Reads the configuration again; a bad file keeps the running configuration.
-    private func reload(metrics: AgentMetrics) {
+    /// Reads the configuration again and brings the models in line with it (off the serving loop); a bad file keeps
+    /// the running configuration. `writer` (from /v1/admin/reload) gets the outcome once the models are done.
+    private func reload(metrics: AgentMetrics, models: ModelRegistry, serving: ServingMetrics, writer: ResponseWriter?) {
         notifier.reloading()
         do {
             let fresh = try options.loadConfig()
@@ -163,11 +200,18 @@ public final class AgentService: @unchecked Sendable {
                 log.warning("configuration reloaded; changes to \(restartNeeded.joined(separator: ", ")) take effect after a restart",
                             [LogField("CONFIG", options.configPath)])
             }
-            notifier.ready(status: "Serving on \(config.socketPath)")
+            let wanted = fresh.models, group = fresh.clientGroup, socketPath = config.socketPath
+            modelQueue.async { [self] in
+                let changes = syncModels(wanted, clientGroup: group, into: models, metrics: serving)
+                notifier.ready(status: "Serving on \(socketPath)")
+                let list = changes.map(JSONText.quote).joined(separator: ",")
+                writer?.respond(.json(.ok, "{\"status\":\"reloaded\",\"changes\":[\(list)],\"models\":[\(models.names.map(JSONText.quote).joined(separator: ","))]}"))
+            }
         } catch {
             metrics.reloads.labels("failed").inc()
             log.error("reload failed, keeping the running configuration: \(error)", [LogField("CONFIG", options.configPath)])
             notifier.ready(status: "Serving on \(config.socketPath) (last reload failed: \(error))")
+            writer?.respond(.error(.badRequest, "reload failed, keeping the running configuration: \(error)", code: "reload_failed"))
         }
     }
 

@@ -7,13 +7,11 @@ final class RuntimeState: AgentState {
     let startedAt: Double
     private let draining = Atomic<Bool>(false)
     private let connections: @Sendable () -> Int
-    let modelNames: [String]
-    let modelProblems: [String]
+    private let models: ModelRegistry
 
-    init(socketPath: String, stateDirectory: String, startedAt: Double, models: [String], problems: [String],
+    init(socketPath: String, stateDirectory: String, startedAt: Double, models: ModelRegistry,
          connections: @escaping @Sendable () -> Int) {
-        modelNames = models
-        modelProblems = problems
+        self.models = models
         self.socketPath = socketPath
         self.stateDirectory = stateDirectory
         self.startedAt = startedAt
@@ -23,4 +21,6 @@ final class RuntimeState: AgentState {
     var isDraining: Bool { draining.load(ordering: .relaxed) }
     func startDraining() { draining.store(true, ordering: .relaxed) }
     var openConnections: Int { connections() }
+    var modelNames: [String] { models.names }
+    var modelProblems: [String] { models.problems }
 }

@@ -1,28 +1,33 @@
-// One configured model in the agent: its weights, tokenizer and context, and the queue of requests that take
-// turns on it. Requests run one at a time per model (no continuous batching yet).
-import Dispatch
+// One configured model in the agent: its weights, tokenizer, the batch engine with one KV cache per parallel
+// sequence, the scheduler that runs them, and the exact-result cache.
 import GGUF
 import Inference
 import Platform
-import Synchronization
 import Tokenizer
 
 final class ServedModel: @unchecked Sendable {
     let config: ModelConfig
+    /// The [access] client group the policy falls back to (a reload that changes it rebuilds the model).
+    let defaultGroup: String
     let access: AccessPolicy
     let tokenizer: Tokenizer
     let template: ChatTemplate?
     let info: ModelInfo
     let loadSeconds: Double
+    let contextLength: Int
+    let resultCache: ResultCache
+    /// Mapped weights plus caches and buffers.
+    let memoryBytes: Int
+    let scheduler: ModelScheduler
     private let mapping: MappedFile
-    private let context: InferenceContext
-    private let queue: DispatchQueue
-    /// Requests queued or running.
-    private let inFlight = Atomic<Int>(0)
 
-    init(config: ModelConfig, defaultGroup: String, threads: Int, missing: inout [String]) throws(CLIError) {
+    /// Tokens one forward pass takes at most: a prompt chunk plus one token per parallel sequence.
+    static let batchCapacity = 128
+
+    init(config: ModelConfig, defaultGroup: String, threads: Int, metrics: ServingMetrics, missing: inout [String]) throws(CLIError) {
         let started = Clock.monotonicNanoseconds()
         self.config = config
+        self.defaultGroup = defaultGroup
         let users = config.allowUsers, groups = config.allowGroups
         access = users.isEmpty && groups.isEmpty
             ? AccessPolicy(users: [], groups: [defaultGroup], missing: &missing)
@@ -33,30 +38,23 @@ final class ServedModel: @unchecked Sendable {
         template = try? ChatTemplate.detect(gguf: file.gguf)
         let model = try file.model()
         info = model.info
+        let engine: BatchEngine
         do {
-            context = try InferenceContext(model: model, contextLength: min(config.contextLength, model.info.trainedContextLength),
-                                           batchCapacity: 64, threads: config.threads > 0 ? config.threads : threads)
+            engine = try BatchEngine(model: model, slots: config.parallel, contextLength: min(config.contextLength, model.info.trainedContextLength),
+                                     batchCapacity: max(Self.batchCapacity, config.parallel), threads: config.threads > 0 ? config.threads : threads)
         } catch {
             throw CLIError("model \(config.name): \(error)")
         }
-        queue = DispatchQueue(label: "outpost.model.\(config.name)")
+        contextLength = engine.contextLength
+        memoryBytes = mapping.count + engine.byteCount
+        resultCache = ResultCache(capacity: config.resultCacheBytes)
+        scheduler = ModelScheduler(engine: engine, tokenizer: tokenizer, maxQueue: config.maxQueue, metrics: metrics.model(config.name),
+                                   label: config.name)
         loadSeconds = Double(Clock.monotonicNanoseconds() - started) / 1e9
+        metrics.loadSeconds.labels(config.name).set(loadSeconds)
+        metrics.memoryBytes.labels(config.name).set(Double(memoryBytes))
     }
 
-    var contextLength: Int { context.contextLength }
-    var queued: Int { inFlight.load(ordering: .relaxed) }
-
-    /// Runs `work` on this model's turn; false (and nothing runs) when the queue is full.
-    func submit(_ work: @escaping @Sendable (Generator) -> Void) -> Bool {
-        let now = inFlight.wrappingAdd(1, ordering: .relaxed).newValue
-        guard now <= config.maxQueue + 1 else {
-            inFlight.wrappingSubtract(1, ordering: .relaxed)
-            return false
-        }
-        queue.async { [self] in
-            defer { inFlight.wrappingSubtract(1, ordering: .relaxed) }
-            work(Generator(context: context, tokenizer: tokenizer, clock: Clock.monotonicNanoseconds))
-        }
-        return true
-    }
+    /// Queues a generation; false (and nothing is called) when the queue is full or the model is unloading.
+    func submit(_ job: GenerationJob) -> Bool { scheduler.submit(job) }
 }

@@ -5,6 +5,7 @@
 #define OUTPOST_CK_OPS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "ck_kernels.h"
 
 /// y[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]   (w may be NULL: no scaling)
 void ck_rmsnorm(const float *x, const float *w, float *y, int64_t n, float eps);
@@ -41,6 +42,22 @@ void ck_attend_f16_scalar(const float *q, const uint16_t *k, int64_t k_stride, c
 void ck_attend_f16_avx2(const float *q, const uint16_t *k, int64_t k_stride, const uint16_t *v, int64_t v_stride,
                         int64_t n_kv, int64_t head_dim, float scale, float softcap, const uint8_t *mask, float *scores,
                         float *out);
+
+/// One query head's attention work for ck_attend_many: q and out hold head_dim floats, k and v point at the first
+/// visible position's key and value for this head, n_kv positions follow at the strides given to ck_attend_many.
+typedef struct {
+    const float *q;
+    const uint16_t *k;
+    const uint16_t *v;
+    int64_t n_kv;
+    float *out;
+} ck_attend_item;
+
+/// ck_attend_f16 for every item, shared out over the pool's threads (each with its own scores scratch of
+/// max_kv floats, owned by the pool). All items share the strides, head_dim, scale and softcap; every n_kv must
+/// be at most max_kv. Returns CK_OK, CK_ESHAPE or CK_ENOMEM. Calls on one pool are serialised.
+int ck_attend_many(ck_pool *pool, const ck_attend_item *items, int64_t count, int64_t k_stride, int64_t v_stride,
+                   int64_t head_dim, float scale, float softcap, int64_t max_kv);
 
 /// y += x
 void ck_add(float *y, const float *x, int64_t n);

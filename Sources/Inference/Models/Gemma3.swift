@@ -99,14 +99,13 @@ final class Gemma3: LanguageModel {
         ForwardScratch.Sizes(residual: batch * embd, normed: batch * max(embd, ffn), query: batch * heads * headDim,
                              key: batch * kvWidth, value: batch * kvWidth, attention: batch * heads * headDim,
                              projected: batch * embd, gate: batch * ffn, up: batch * ffn,
-                             scores: contextLength, rope: headDim)
+                             rope: headDim, heads: heads)
     }
 
-    func forward(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, scratch: ForwardScratch, logitRows: Int,
+    func forward(_ tokens: UnsafeBufferPointer<Int32>, segments: [BatchSegment], scratch: ForwardScratch,
                  logits: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         let n = tokens.count
-        let start = cache.count
-        precondition(n > 0 && n <= scratch.batchCapacity && start + n <= cache.capacity, "batch does not fit")
+        Attention.check(segments, tokens: n, width: kvWidth, scratch: scratch)
         let x = scratch.residual          // [n][embd]
         let xn = scratch.normed           // [n][embd] (and [n][ffn] for the FFN's down input)
         let q = scratch.query             // [n][heads*headDim]
@@ -127,18 +126,23 @@ final class Gemma3: LanguageModel {
             Kernels.matmul([layer.query, layer.key, layer.value], xn, batch: n, into: [q, k, v], pool: pool)
 
             let base = layer.slidingWindow ? ropeBaseSWA : ropeBase
-            for t in 0..<n {
-                let qt = q + t * heads * headDim, kt = k + t * kvWidth
-                for h in 0..<heads { ck_rmsnorm(qt + h * headDim, layer.queryNorm, qt + h * headDim, Int64(headDim), eps) }
-                for h in 0..<kvHeads { ck_rmsnorm(kt + h * headDim, layer.keyNorm, kt + h * headDim, Int64(headDim), eps) }
-                ck_rope_cache(Float(start + t), Int64(headDim), base, 1, nil, scratch.ropeCos, scratch.ropeSin)
-                ck_rope(qt, Int64(heads), Int64(headDim), Int64(headDim), scratch.ropeCos, scratch.ropeSin, 1)
-                ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(headDim), scratch.ropeCos, scratch.ropeSin, 1)
-                ck_scale(qt, attentionScale, Int64(heads * headDim))
-                cache.store(layer: index, position: start + t, keys: kt, values: v + t * kvWidth)
+            var t = 0
+            for segment in segments {
+                let cache = segment.cache
+                for i in 0..<segment.count {
+                    let qt = q + t * heads * headDim, kt = k + t * kvWidth
+                    for h in 0..<heads { ck_rmsnorm(qt + h * headDim, layer.queryNorm, qt + h * headDim, Int64(headDim), eps) }
+                    for h in 0..<kvHeads { ck_rmsnorm(kt + h * headDim, layer.keyNorm, kt + h * headDim, Int64(headDim), eps) }
+                    ck_rope_cache(Float(cache.count + i), Int64(headDim), base, 1, nil, scratch.ropeCos, scratch.ropeSin)
+                    ck_rope(qt, Int64(heads), Int64(headDim), Int64(headDim), scratch.ropeCos, scratch.ropeSin, 1)
+                    ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(headDim), scratch.ropeCos, scratch.ropeSin, 1)
+                    ck_scale(qt, attentionScale, Int64(heads * headDim))
+                    cache.store(layer: index, position: cache.count + i, keys: kt, values: v + t * kvWidth)
+                    t += 1
+                }
             }
-            cache.attend(layer: index, queries: q, heads: heads, headDim: headDim, start: start, count: n,
-                         window: layer.slidingWindow ? window : 0, scale: 1, scores: scratch.scores, output: att)
+            Attention.attend(segments, layer: index, queries: q, heads: heads, headDim: headDim,
+                             window: layer.slidingWindow ? window : 0, scale: 1, scratch: scratch, output: att, pool: pool)
             Kernels.matmul(layer.output, att, batch: n, into: proj, pool: pool)
             for t in 0..<n {
                 ck_rmsnorm(proj + t * embd, layer.postAttentionNorm, proj + t * embd, Int64(embd), eps)
@@ -153,11 +157,8 @@ final class Gemma3: LanguageModel {
                 ck_add(x + t * embd, proj + t * embd, Int64(embd))
             }
         }
-        cache.count = start + n
-
-        let rows = min(logitRows, n)
-        let first = n - rows
-        for t in 0..<rows { ck_rmsnorm(x + (first + t) * embd, outputNorm, xn + t * embd, Int64(embd), eps) }
+        let rows = Attention.finish(segments, normalizing: x, width: embd, with: outputNorm, eps: eps, into: xn)
+        guard rows > 0 else { return }
         Kernels.matmul(output, xn, batch: rows, into: logits, pool: pool)
         if logitSoftcap > 0 {
             let count = rows * info.vocabularySize

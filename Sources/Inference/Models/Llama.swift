@@ -109,14 +109,13 @@ final class LlamaDecoder: LanguageModel {
         ForwardScratch.Sizes(residual: batch * embd, normed: batch * embd, query: batch * heads * headDim,
                              key: batch * kvWidth, value: batch * kvWidth, attention: batch * heads * headDim,
                              projected: batch * embd, gate: batch * ffn, up: batch * ffn,
-                             scores: contextLength, rope: ropeDims)
+                             rope: ropeDims, heads: heads)
     }
 
-    func forward(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, scratch: ForwardScratch, logitRows: Int,
+    func forward(_ tokens: UnsafeBufferPointer<Int32>, segments: [BatchSegment], scratch: ForwardScratch,
                  logits: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         let n = tokens.count
-        let start = cache.count
-        precondition(n > 0 && n <= scratch.batchCapacity && start + n <= cache.capacity, "batch does not fit")
+        Attention.check(segments, tokens: n, width: kvWidth, scratch: scratch)
         let x = scratch.residual, xn = scratch.normed          // [n][embd]
         let q = scratch.query, att = scratch.attention         // [n][heads*headDim]
         let k = scratch.key, v = scratch.value                 // [n][kvHeads*headDim]
@@ -124,25 +123,30 @@ final class LlamaDecoder: LanguageModel {
         let g = scratch.gate, u = scratch.up                   // [n][ffn]
         let qWidth = heads * headDim
         let scale = 1 / Float(headDim).squareRoot()
+        let neox: Int32 = variant.neoxRope ? 1 : 0
 
         for t in 0..<n { Kernels.dequantizeRow(embedding, row: Int(tokens[t]), into: x + t * embd) }
 
         for (index, layer) in layers.enumerated() {
             for t in 0..<n { ck_rmsnorm(x + t * embd, layer.attentionNorm, xn + t * embd, Int64(embd), eps) }
             Kernels.matmul([layer.query, layer.key, layer.value], xn, batch: n, into: [q, k, v], pool: pool)
-            for t in 0..<n {
-                let qt = q + t * qWidth, kt = k + t * kvWidth, vt = v + t * kvWidth
-                if let b = layer.queryBias { ck_add(qt, b, Int64(qWidth)) }
-                if let b = layer.keyBias { ck_add(kt, b, Int64(kvWidth)) }
-                if let b = layer.valueBias { ck_add(vt, b, Int64(kvWidth)) }
-                ck_rope_cache(Float(start + t), Int64(ropeDims), ropeBase, ropeScale, ropeFactors, scratch.ropeCos, scratch.ropeSin)
-                let neox: Int32 = variant.neoxRope ? 1 : 0
-                ck_rope(qt, Int64(heads), Int64(headDim), Int64(ropeDims), scratch.ropeCos, scratch.ropeSin, neox)
-                ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(ropeDims), scratch.ropeCos, scratch.ropeSin, neox)
-                cache.store(layer: index, position: start + t, keys: kt, values: vt)
+            var t = 0
+            for segment in segments {
+                let cache = segment.cache
+                for i in 0..<segment.count {
+                    let qt = q + t * qWidth, kt = k + t * kvWidth, vt = v + t * kvWidth
+                    if let b = layer.queryBias { ck_add(qt, b, Int64(qWidth)) }
+                    if let b = layer.keyBias { ck_add(kt, b, Int64(kvWidth)) }
+                    if let b = layer.valueBias { ck_add(vt, b, Int64(kvWidth)) }
+                    ck_rope_cache(Float(cache.count + i), Int64(ropeDims), ropeBase, ropeScale, ropeFactors, scratch.ropeCos, scratch.ropeSin)
+                    ck_rope(qt, Int64(heads), Int64(headDim), Int64(ropeDims), scratch.ropeCos, scratch.ropeSin, neox)
+                    ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(ropeDims), scratch.ropeCos, scratch.ropeSin, neox)
+                    cache.store(layer: index, position: cache.count + i, keys: kt, values: vt)
+                    t += 1
+                }
             }
-            cache.attend(layer: index, queries: q, heads: heads, headDim: headDim, start: start, count: n, window: 0,
-                         scale: scale, scores: scratch.scores, output: att)
+            Attention.attend(segments, layer: index, queries: q, heads: heads, headDim: headDim, window: 0, scale: scale,
+                             scratch: scratch, output: att, pool: pool)
             Kernels.matmul(layer.output, att, batch: n, into: proj, pool: pool)
             for t in 0..<n {
                 ck_add(x + t * embd, proj + t * embd, Int64(embd))
@@ -153,11 +157,8 @@ final class LlamaDecoder: LanguageModel {
             Kernels.matmul(layer.down, g, batch: n, into: proj, pool: pool)
             for t in 0..<n { ck_add(x + t * embd, proj + t * embd, Int64(embd)) }
         }
-        cache.count = start + n
-
-        let rows = min(logitRows, n)
-        let first = n - rows
-        for t in 0..<rows { ck_rmsnorm(x + (first + t) * embd, outputNorm, xn + t * embd, Int64(embd), eps) }
+        let rows = Attention.finish(segments, normalizing: x, width: embd, with: outputNorm, eps: eps, into: xn)
+        guard rows > 0 else { return }
         Kernels.matmul(output, xn, batch: rows, into: logits, pool: pool)
     }
 }

@@ -1,6 +1,6 @@
 // Sampling settings, validated when made so that generation never sees a nonsensical value.
 
-public struct SamplingParameters: Sendable, Equatable {
+public struct SamplingParameters: Sendable, Hashable {
     /// 0 means greedy (argmax).
     public var temperature: Float = 0.8
     /// 0 disables.

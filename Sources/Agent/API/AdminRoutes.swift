@@ -1,0 +1,50 @@
+// /v1/admin/...: operations on the running agent, for root and members of [access] admin_group only.
+//   POST /v1/admin/reload            re-read the configuration and load, reload or drop models to match it
+//   POST /v1/admin/unload {"model"}  stop serving a model (requests in flight finish first)
+// Denials are audit events (uid, pid, executable) and are counted.
+import FoundationEssentials
+import HTTP
+import Platform
+import Telemetry
+
+struct AdminActions: Sendable {
+    /// Re-reads the configuration; answers on the writer when the models match it.
+    let reload: @Sendable (ResponseWriter) -> Void
+    /// Unloads a model; answers on the writer once it has drained.
+    let unload: @Sendable (String, ResponseWriter) -> Void
+}
+
+enum AdminRoutes {
+    struct UnloadRequest: Decodable {
+        let model: String
+    }
+
+    static func add(to router: inout Router, policy: AccessPolicy, actions: AdminActions, denied: CounterFamily, logger: LoggerBox) {
+        @Sendable func allowed(_ request: HTTPRequest, _ writer: ResponseWriter, _ what: String) -> Bool {
+            guard !policy.allows(request.peer) else { return true }
+            denied.labels(what).inc()
+            let peer = request.peer
+            let exe = peer.flatMap { ProcessStats.executablePath(of: $0.pid) } ?? "-"
+            logger.current.warning("admin \(what) denied", [
+                LogField("AUDIT", "admin_denied"), LogField("ACTION", what), LogField("PEER_UID", peer.map { String($0.uid) } ?? "-"),
+                LogField("PEER_PID", peer.map { String($0.pid) } ?? "-"), LogField("PEER_EXE", exe),
+            ])
+            writer.respond(.error(.forbidden, "uid \(peer.map { String($0.uid) } ?? "unknown") may not use the admin routes (allowed: root, \(policy.description))",
+                                  type: "permission_error", code: "access_denied"))
+            return false
+        }
+        router.add(.post, "/v1/admin/reload") { request, writer in
+            guard allowed(request, writer, "reload") else { return }
+            actions.reload(writer)
+        }
+        router.add(.post, "/v1/admin/unload") { request, writer in
+            guard allowed(request, writer, "unload") else { return }
+            do throws(CLIError) {
+                let body = try OpenAIJSON.decode(UnloadRequest.self, from: request.body)
+                actions.unload(body.model, writer)
+            } catch {
+                writer.respond(.error(.badRequest, error.message))
+            }
+        }
+    }
+}
