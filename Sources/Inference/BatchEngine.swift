@@ -36,6 +36,14 @@ public final class BatchEngine {
 
     deinit { logits.deallocate() }
 
+    /// Bytes an engine with these settings allocates (KV caches, scratch, logits), for memory budgets.
+    public static func byteCount(model: any LanguageModel, slots: Int, contextLength: Int, batchCapacity: Int) -> Int {
+        let cache = 2 * 2 * model.info.layers * contextLength * model.kvWidth
+        let scratch = ForwardScratch.byteCount(sizes: model.scratchSizes(batch: batchCapacity, contextLength: contextLength),
+                                               batchCapacity: batchCapacity)
+        return slots * cache + scratch + slots * model.info.vocabularySize * 4
+    }
+
     public var slots: Int { caches.count }
     public var vocabularySize: Int { model.info.vocabularySize }
     /// Bytes of caches, scratch and logits.

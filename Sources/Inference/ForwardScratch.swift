@@ -48,7 +48,7 @@ public final class ForwardScratch {
         attendItems = .allocate(capacity: max(1, batchCapacity * sizes.heads))
         storage = .allocate(capacity: sizes.total)
         storage.initialize(repeating: 0, count: sizes.total)
-        byteCount = sizes.total * 4 + max(1, batchCapacity * sizes.heads) * MemoryLayout<ck_attend_item>.stride
+        byteCount = Self.byteCount(sizes: sizes, batchCapacity: batchCapacity)
         var next = storage
         func take(_ count: Int) -> UnsafeMutablePointer<Float> {
             defer { next += count }
@@ -65,6 +65,11 @@ public final class ForwardScratch {
         up = take(sizes.up)
         ropeCos = take(sizes.rope)
         ropeSin = take(sizes.rope)
+    }
+
+    /// Bytes a scratch of these sizes allocates.
+    static func byteCount(sizes: Sizes, batchCapacity: Int) -> Int {
+        sizes.total * 4 + max(1, batchCapacity * sizes.heads) * MemoryLayout<ck_attend_item>.stride
     }
 
     deinit {

@@ -158,7 +158,7 @@ final class ConfigTests: XCTestCase {
         let serverKeys = "expected one of: header_timeout_seconds, idle_timeout_seconds, max_body_bytes, max_connections, shutdown_timeout_seconds, socket, socket_mode"
         assertError("[sever]\nsocket = \"/x\"", "c.toml:1:2: unknown table 'sever'; \(sections)")
         assertError("[models.\"my-model\"]\ncontext = 64", "c.toml:1:9: models.my-model needs a path")
-        assertError("[models.m]\npath = \"/m\"\ncontxt = 64", "c.toml:3:1: unknown key 'models.m.contxt'; expected one of: allow_groups, allow_users, context, max_queue, parallel, path, request_timeout, result_cache_bytes, threads")
+        assertError("[models.m]\npath = \"/m\"\ncontxt = 64", "c.toml:3:1: unknown key 'models.m.contxt'; expected one of: allow_groups, allow_users, context, keep_alive, max_queue, parallel, path, preload, request_timeout, result_cache_bytes, threads")
         assertError("[models.m]\npath = \"m.gguf\"", "c.toml:2:8: models.m.path must be an absolute path, found \"m.gguf\"")
         assertError("[models.\"a b\"]\npath = \"/m\"", "c.toml:1:9: model name 'a b' must be 1 to 64 letters, digits, '.', '-', '_' or ':'")
         assertError("[models.m]\npath = \"/m\"\nallow_users = [\"ok\", 3]", "c.toml:3:15: models.m.allow_users must be an array of strings, found array")
@@ -166,7 +166,7 @@ final class ConfigTests: XCTestCase {
         assertError("[server]\nsokcet = \"/x\"", "c.toml:2:1: unknown key 'server.sokcet'; \(serverKeys)")
         assertError("[server]\n  max_connections = 10\n  [server.tls]", "c.toml:3:11: unknown table 'server.tls'; \(serverKeys)")
         assertError("[log]\n\"my level\" = 1", #"c.toml:2:1: unknown key 'log."my level"'; expected one of: format, level"#)
-        assertError("agent.state = '/x'", "c.toml:1:7: unknown key 'agent.state'; expected one of: state_dir")
+        assertError("agent.state = '/x'", "c.toml:1:7: unknown key 'agent.state'; expected one of: memory_budget_mb, state_dir")
     }
 
     func testWrongTypes() {

@@ -342,14 +342,18 @@ def test_admin_routes_are_for_root_and_unload_and_reload_models(served):
     assert out.stdout.startswith("HTTP/1.1 403 "), out.stdout[:300] + out.stderr
     assert 'outpost_admin_denied_total{action="reload"} 1' in served.get("/metrics")[1]
     assert "admin reload denied" in served.log()
+    loaded = lambda: {m["id"]: m["loaded"] for m in json.loads(served.get("/v1/models")[1])["data"]}
     status, _, raw = post(served, "/v1/admin/unload", {"model": "cached"})
     assert status == 200, raw
-    assert [m["id"] for m in json.loads(served.get("/v1/models")[1])["data"]] == ["gemma"]
-    assert post(served, "/v1/completions", {"model": "cached", "prompt": "x", "max_tokens": 1})[0] == 404
+    assert loaded() == {"cached": False, "gemma": True}
     assert post(served, "/v1/admin/unload", {"model": "cached"})[0] == 404
     status, _, raw = post(served, "/v1/admin/reload", b"")
     assert status == 200 and "loaded cached" in json.loads(raw)["changes"], raw
+    assert loaded() == {"cached": True, "gemma": True}
+    # Unloaded, a configured model loads again on its next request.
+    assert post(served, "/v1/admin/unload", {"model": "cached"})[0] == 200
     assert post(served, "/v1/completions", {"model": "cached", "prompt": "x", "max_tokens": 1})[0] == 200
+    assert loaded() == {"cached": True, "gemma": True}
 
 
 def test_sighup_adds_and_removes_models_without_dropping_requests():
@@ -386,6 +390,49 @@ def test_sighup_adds_and_removes_models_without_dropping_requests():
         assert post(d, "/v1/completions", {"model": "first", "prompt": "x", "max_tokens": 1})[0] == 404
         assert post(d, "/v1/completions", {"model": "second", "prompt": "x", "max_tokens": 1})[0] == 200
         assert "model first unloaded: no longer configured" in d.log()
+    finally:
+        d.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_models_load_on_first_use_unload_after_keep_alive_and_respect_the_memory_budget():
+    workdir = tempfile.mkdtemp(prefix="outpost-lazy-", dir="/tmp")
+    config = f"""
+[agent]
+memory_budget_mb = 600
+
+[models.lazy]
+path = "{model_path()}"
+context = 128
+threads = 2
+preload = false
+keep_alive = 2
+
+[models.huge]
+path = "{model_path()}"
+context = 32768
+parallel = 4
+preload = false
+"""
+    d = Daemon(workdir, config).start()
+    try:
+        listed = lambda: {m["id"]: m["loaded"] for m in json.loads(d.get("/v1/models")[1])["data"]}
+        assert d.get("/v1/ready")[0] == 200
+        assert listed() == {"huge": False, "lazy": False}
+        status, _, raw = post(d, "/v1/completions", {"model": "lazy", "prompt": "The quick brown fox", "max_tokens": 4, "temperature": 0})
+        assert status == 200, raw
+        assert listed() == {"huge": False, "lazy": True}
+        deadline = time.monotonic() + 15
+        while listed()["lazy"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert listed() == {"huge": False, "lazy": False}
+        assert "model lazy unloaded after 2 s without requests" in d.log()
+        # 4 sequences of 32768 tokens need 2.3 GiB of KV cache: refused, with the sizes in the message.
+        status, _, raw = post(d, "/v1/completions", {"model": "huge", "prompt": "x", "max_tokens": 1})
+        assert status == 503, raw
+        message = json.loads(raw)["error"]["message"]
+        assert "memory budget" in message and "600 MiB" in message, message
+        assert post(d, "/v1/completions", {"model": "lazy", "prompt": "x", "max_tokens": 1})[0] == 200
     finally:
         d.stop()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -51,7 +51,7 @@ protocol AgentState: Sendable {
 }
 
 enum APIRoutes {
-    static func make(state: any AgentState, metrics: AgentMetrics, serving: ServingMetrics, debugRoutes: Bool, models: ModelRegistry,
+    static func make(state: any AgentState, metrics: AgentMetrics, serving: ServingMetrics, debugRoutes: Bool, models: ModelManager,
                      limiter: RateLimiter, admin: AccessPolicy, actions: AdminActions, logger: LoggerBox) -> Router {
         var router = Router()
         OpenAIRoutes.add(to: &router, models: models, metrics: serving, limiter: limiter, logger: logger)

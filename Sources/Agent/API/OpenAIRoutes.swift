@@ -11,12 +11,14 @@ import Tokenizer
 enum OpenAIRoutes {
     static let requestCounter = Atomic<Int>(0)
 
-    static func add(to router: inout Router, models: ModelRegistry, metrics: ServingMetrics, limiter: RateLimiter,
+    static func add(to router: inout Router, models: ModelManager, metrics: ServingMetrics, limiter: RateLimiter,
                     logger: LoggerBox) {
         router.add(.get, "/v1/models") { _, writer in
-            let list = ModelList(object: "list", data: models.all.map {
-                .init(id: $0.config.name, object: "model", created: 0, owned_by: "outpost", context_length: $0.contextLength,
-                      architecture: $0.info.architecture)
+            let loaded = Dictionary(uniqueKeysWithValues: models.registry.all.map { ($0.config.name, $0) })
+            let list = ModelList(object: "list", data: models.registry.configuredNames.map { name in
+                let model = loaded[name]
+                return .init(id: name, object: "model", created: 0, owned_by: "outpost", context_length: model?.contextLength,
+                             architecture: model?.info.architecture, loaded: model != nil)
             })
             writer.respond(.json(.ok, APIRoutes.encode(list)))
         }
@@ -42,7 +44,7 @@ enum OpenAIRoutes {
         return false
     }
 
-    static func handle(_ request: HTTPRequest, _ writer: ResponseWriter, chat: Bool, models: ModelRegistry,
+    static func handle(_ request: HTTPRequest, _ writer: ResponseWriter, chat: Bool, models: ModelManager,
                        metrics: ServingMetrics, logger: LoggerBox) {
         // Parse everything before taking a turn, so bad requests never wait in the queue.
         let name: String
@@ -69,10 +71,24 @@ enum OpenAIRoutes {
             writer.respond(.error(.badRequest, error.message))
             return
         }
-        guard let model = models.get(name) else {
-            writer.respond(.error(.notFound, "model '\(name)' does not exist; GET /v1/models lists the models", code: "model_not_found"))
-            return
+        models.withModel(name) { found in
+            switch found {
+            case .success(let model):
+                handle(request, writer, chat: chat, model: model, messages: messages, promptText: promptText, fields: fields,
+                       metrics: metrics, logger: logger)
+            case .failure(.unknown):
+                writer.respond(.error(.notFound, "model '\(name)' does not exist; GET /v1/models lists the models", code: "model_not_found"))
+            case .failure(.notLoaded(let why)):
+                metrics.requests.labels(name, "503").inc()
+                writer.respond(.error(.serviceUnavailable, "model '\(name)' could not be loaded: \(why)", code: "model_not_loaded"))
+            }
         }
+    }
+
+    /// The rest of a request once its model is loaded (on the serving loop, or on the model queue after a load).
+    static func handle(_ request: HTTPRequest, _ writer: ResponseWriter, chat: Bool, model: ServedModel, messages: [ChatMessage]?,
+                       promptText: String?, fields: SamplingFields, metrics: ServingMetrics, logger: LoggerBox) {
+        let name = model.config.name
         guard model.access.allows(request.peer) else {
             metrics.denied.labels(name).inc()
             let peer = request.peer

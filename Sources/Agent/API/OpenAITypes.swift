@@ -163,8 +163,10 @@ struct ModelList: Encodable {
         let object: String
         let created: Int
         let owned_by: String
-        let context_length: Int
-        let architecture: String
+        /// Known once the model is loaded (a model without preload is listed before its first use).
+        let context_length: Int?
+        let architecture: String?
+        let loaded: Bool
     }
     let object: String
     let data: [Entry]

@@ -86,6 +86,9 @@ extension Config {
                 // PATH_MAX is 4096 bytes including the NUL.
                 config.stateDirectory = try value.absolutePath(maxBytes: 4095)
             },
+            Setting(key: "memory_budget_mb") { config, value throws(TOMLError) in
+                config.memoryBudgetMiB = Int(try value.integer(in: 0...(1 << 30)))
+            },
         ]),
         Section(name: "access", settings: [
             Setting(key: "client_group") { config, value throws(TOMLError) in
@@ -120,6 +123,8 @@ extension Config {
         "threads": { model, value throws(TOMLError) in model.threads = Int(try value.integer(in: 0...256)) },
         "parallel": { model, value throws(TOMLError) in model.parallel = Int(try value.integer(in: 1...64)) },
         "max_queue": { model, value throws(TOMLError) in model.maxQueue = Int(try value.integer(in: 0...10_000)) },
+        "preload": { model, value throws(TOMLError) in model.preload = try value.bool() },
+        "keep_alive": { model, value throws(TOMLError) in model.keepAlive = Int(try value.integer(in: 0...(365 * 86_400))) },
         "result_cache_bytes": { model, value throws(TOMLError) in model.resultCacheBytes = Int(try value.integer(in: 0...(1 << 34))) },
         "request_timeout": { model, value throws(TOMLError) in model.requestTimeout = Int(try value.integer(in: 1...86_400)) },
         "allow_users": { model, value throws(TOMLError) in model.allowUsers = try value.names() },

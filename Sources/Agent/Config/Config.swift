@@ -42,6 +42,9 @@ public struct Config: Equatable, Sendable {
     /// Models the agent serves, by the name clients use; in file order.
     public var models: [ModelConfig] = []
 
+    /// MiB all loaded models together may hold (weights, KV caches, buffers); 0: 90% of physical memory.
+    public var memoryBudgetMiB: Int = 0
+
     // [access]
     /// Members of this group (and root) may use every model that does not list its own allowed users/groups.
     public var clientGroup: String = "outpost"
@@ -96,6 +99,10 @@ public struct ModelConfig: Equatable, Sendable {
     public var maxQueue: Int = 16
     /// Seconds a request may take from its arrival to its last token; past it the request ends with an error.
     public var requestTimeout: Int = 600
+    /// Load at start (true) or on the first request for it (false).
+    public var preload: Bool = true
+    /// Seconds without requests after which the model is unloaded (it loads again on the next request); 0: never.
+    public var keepAlive: Int = 0
     /// Bytes of exact results of deterministic requests kept for repeats; 0 disables.
     public var resultCacheBytes: Int = 8 << 20
     /// Users and groups allowed to use the model; both empty means the [access] client group.

@@ -22,6 +22,11 @@ struct ConfigValue {
         return text
     }
 
+    func bool() throws(TOMLError) -> Bool {
+        guard case .boolean(let flag) = value else { throw wrongType("a boolean") }
+        return flag
+    }
+
     /// An array of strings, each a plausible user or group name.
     func names() throws(TOMLError) -> [String] {
         guard case .array(let items) = value else { throw wrongType("an array of strings") }

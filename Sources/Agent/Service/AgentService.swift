@@ -1,6 +1,5 @@
 // outpostd's life: load configuration, take or create the socket, serve, reload on SIGHUP, drain on SIGTERM.
 // This file wires services together; the algorithms live in their modules.
-import Dispatch
 import HTTP
 import Platform
 import Synchronization
@@ -19,8 +18,6 @@ public final class AgentService: @unchecked Sendable {
     private let notifier = Notifier()
     private let logger: LoggerBox
     private var config: Config
-    /// Loads, reloads and unloads models off the serving loop, one at a time.
-    private let modelQueue = DispatchQueue(label: "outpost.models")
 
     private init(options: DaemonOptions, config: Config) {
         self.options = options
@@ -72,9 +69,10 @@ public final class AgentService: @unchecked Sendable {
         let connections: @Sendable () -> Int = { serverBox.withLock { $0?.openConnections ?? 0 } }
         let metrics = AgentMetrics(openConnections: connections)
         let serving = ServingMetrics(registry: metrics.registry)
-        let models = ModelRegistry()
-        for model in config.models { notifier.status("Loading model \(model.name)") }
-        syncModels(config.models, clientGroup: config.clientGroup, into: models, metrics: serving)
+        let manager = ModelManager(metrics: serving, logger: logger)
+        let models = manager.registry
+        notifier.status("Loading models")
+        manager.sync(config.models, clientGroup: config.clientGroup, memoryBudgetMiB: config.memoryBudgetMiB)
         let state = RuntimeState(socketPath: socket.path, stateDirectory: config.stateDirectory, startedAt: metrics.startTime,
                                  models: models, connections: connections)
         let debug = ProcessStats.environment(DebugRoutes.environmentVariable) == "1"
@@ -83,19 +81,14 @@ public final class AgentService: @unchecked Sendable {
         let admin = AccessPolicy(users: [], groups: [config.adminGroup], missing: &missingAdmins)
         for name in missingAdmins { log.warning("access.admin_group: \(name) does not exist on this system; only root may use /v1/admin") }
         let actions = AdminActions(
-            reload: { [self] writer in reload(metrics: metrics, models: models, serving: serving, writer: writer) },
-            unload: { [self] name, writer in
-                modelQueue.async { [self] in
-                    guard let model = models.remove(name) else {
-                        writer.respond(.error(.notFound, "model '\(name)' is not loaded", code: "model_not_found"))
-                        return
-                    }
-                    model.scheduler.stop()
-                    log.notice("model \(name) unloaded on request", [LogField("MODEL", name)])
-                    writer.respond(.json(.ok, "{\"unloaded\":\(JSONText.quote(name))}"))
+            reload: { [self] writer in reload(metrics: metrics, manager: manager, writer: writer) },
+            unload: { name, writer in
+                manager.unload(name) { unloaded in
+                    writer.respond(unloaded ? .json(.ok, "{\"unloaded\":\(JSONText.quote(name))}")
+                                            : .error(.notFound, "model '\(name)' is not loaded", code: "model_not_found"))
                 }
             })
-        let router = APIRoutes.make(state: state, metrics: metrics, serving: serving, debugRoutes: debug, models: models, limiter: limiter,
+        let router = APIRoutes.make(state: state, metrics: metrics, serving: serving, debugRoutes: debug, models: manager, limiter: limiter,
                                     admin: admin, actions: actions, logger: logger)
         let server: HTTPServer
         do {
@@ -113,7 +106,7 @@ public final class AgentService: @unchecked Sendable {
         do {
             try server.watch(signals.descriptor) { [self] in
                 while let signal = signals.next() {
-                    handle(signal: signal, server: server, state: state, metrics: metrics, models: models, serving: serving)
+                    handle(signal: signal, server: server, state: state, metrics: metrics, manager: manager)
                 }
             }
         } catch {
@@ -131,46 +124,10 @@ public final class AgentService: @unchecked Sendable {
         return AgentExit.success
     }
 
-    /// Brings the served models in line with `wanted`: loads new ones, loads changed ones beside the old and then
-    /// swaps (the old drains its requests in flight), drains and drops removed ones. A model that fails to load
-    /// keeps its running version, if any, and is reported by /v1/ready otherwise. Returns one line per change.
-    @discardableResult
-    private func syncModels(_ wanted: [ModelConfig], clientGroup: String, into models: ModelRegistry, metrics: ServingMetrics) -> [String] {
-        var changes: [String] = []
-        let names = Set(wanted.map(\.name))
-        for name in models.names where !names.contains(name) {
-            guard let old = models.remove(name) else { continue }
-            old.scheduler.stop()
-            changes.append("unloaded \(name)")
-            log.notice("model \(name) unloaded: no longer configured", [LogField("MODEL", name)])
-        }
-        for model in wanted {
-            if let current = models.get(model.name), current.config == model, current.defaultGroup == clientGroup { continue }
-            var missing: [String] = []
-            do {
-                let served = try ServedModel(config: model, defaultGroup: clientGroup, threads: SystemInfo.cpuCount, metrics: metrics, missing: &missing)
-                let old = models.install(served)
-                old?.scheduler.stop()
-                changes.append("\(old == nil ? "loaded" : "reloaded") \(model.name)")
-                log.notice("model \(model.name) loaded: \(served.info.architecture), context \(served.contextLength), \(model.parallel) parallel, \((served.loadSeconds * 1000).rounded()) ms",
-                           [LogField("MODEL", model.name), LogField("MODEL_PATH", model.path)])
-            } catch {
-                if models.get(model.name) == nil { models.setProblem(model.name, "\(error)") }
-                changes.append("failed \(model.name): \(error)")
-                log.error("model \(model.name) not loaded: \(error)", [LogField("MODEL", model.name), LogField("MODEL_PATH", model.path)])
-            }
-            for name in missing {
-                log.warning("model \(model.name): \(name) named in its access list does not exist on this system", [LogField("MODEL", model.name)])
-            }
-        }
-        return changes
-    }
-
-    private func handle(signal: Int32, server: HTTPServer, state: RuntimeState, metrics: AgentMetrics, models: ModelRegistry,
-                        serving: ServingMetrics) {
+    private func handle(signal: Int32, server: HTTPServer, state: RuntimeState, metrics: AgentMetrics, manager: ModelManager) {
         switch signal {
         case Signals.hangup:
-            reload(metrics: metrics, models: models, serving: serving, writer: nil)
+            reload(metrics: metrics, manager: manager, writer: nil)
         default:
             guard !state.isDraining else {
                 log.notice("second stop signal; still draining until the deadline")
@@ -186,7 +143,7 @@ public final class AgentService: @unchecked Sendable {
 
     /// Reads the configuration again and brings the models in line with it (off the serving loop); a bad file keeps
     /// the running configuration. `writer` (from /v1/admin/reload) gets the outcome once the models are done.
-    private func reload(metrics: AgentMetrics, models: ModelRegistry, serving: ServingMetrics, writer: ResponseWriter?) {
+    private func reload(metrics: AgentMetrics, manager: ModelManager, writer: ResponseWriter?) {
         notifier.reloading()
         do {
             let fresh = try options.loadConfig()
@@ -200,9 +157,9 @@ public final class AgentService: @unchecked Sendable {
                 log.warning("configuration reloaded; changes to \(restartNeeded.joined(separator: ", ")) take effect after a restart",
                             [LogField("CONFIG", options.configPath)])
             }
-            let wanted = fresh.models, group = fresh.clientGroup, socketPath = config.socketPath
-            modelQueue.async { [self] in
-                let changes = syncModels(wanted, clientGroup: group, into: models, metrics: serving)
+            let socketPath = config.socketPath
+            let models = manager.registry
+            manager.syncInBackground(fresh.models, clientGroup: fresh.clientGroup, memoryBudgetMiB: fresh.memoryBudgetMiB) { [self] changes in
                 notifier.ready(status: "Serving on \(socketPath)")
                 let list = changes.map(JSONText.quote).joined(separator: ",")
                 writer?.respond(.json(.ok, "{\"status\":\"reloaded\",\"changes\":[\(list)],\"models\":[\(models.names.map(JSONText.quote).joined(separator: ","))]}"))

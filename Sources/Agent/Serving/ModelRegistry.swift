@@ -6,6 +6,8 @@ final class ModelRegistry: Sendable {
     private struct State {
         var models: [String: ServedModel] = [:]
         var problems: [String: String] = [:]
+        /// Every configured model, loaded or not.
+        var configured: Set<String> = []
     }
     private let state = Mutex(State())
 
@@ -18,6 +20,16 @@ final class ModelRegistry: Sendable {
     var names: [String] { state.withLock { $0.models.keys.sorted() } }
     /// "model NAME: reason" for each configured model that is not serving.
     var problems: [String] { state.withLock { s in s.problems.keys.sorted().map { "model \($0): \(s.problems[$0]!)" } } }
+
+    /// Configured models, loaded or not (those not loaded load on first use).
+    var configuredNames: [String] { state.withLock { $0.configured.sorted() } }
+    func isConfigured(_ name: String) -> Bool { state.withLock { $0.configured.contains(name) } }
+    func configure(_ names: [String]) {
+        state.withLock { s in
+            s.configured = Set(names)
+            s.problems = s.problems.filter { s.configured.contains($0.key) }
+        }
+    }
 
     /// Serves `model` under its name; returns the model it replaces.
     @discardableResult

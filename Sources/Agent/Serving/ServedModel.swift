@@ -3,6 +3,7 @@
 import GGUF
 import Inference
 import Platform
+import Synchronization
 import Tokenizer
 
 final class ServedModel: @unchecked Sendable {
@@ -24,7 +25,10 @@ final class ServedModel: @unchecked Sendable {
     /// Tokens one forward pass takes at most: a prompt chunk plus one token per parallel sequence.
     static let batchCapacity = 128
 
-    init(config: ModelConfig, defaultGroup: String, threads: Int, metrics: ServingMetrics, missing: inout [String]) throws(CLIError) {
+    /// `reserve` is told the bytes the model will hold (mapped file plus buffers) before they are allocated, and
+    /// throws to refuse them.
+    init(config: ModelConfig, defaultGroup: String, threads: Int, metrics: ServingMetrics, missing: inout [String],
+         reserve: (Int) throws(CLIError) -> Void) throws(CLIError) {
         let started = Clock.monotonicNanoseconds()
         self.config = config
         self.defaultGroup = defaultGroup
@@ -38,14 +42,18 @@ final class ServedModel: @unchecked Sendable {
         template = try? ChatTemplate.detect(gguf: file.gguf)
         let model = try file.model()
         info = model.info
+        let contextLength = min(config.contextLength, model.info.trainedContextLength)
+        let batchCapacity = max(Self.batchCapacity, config.parallel)
+        try reserve(mapping.count + BatchEngine.byteCount(model: model, slots: config.parallel, contextLength: contextLength,
+                                                          batchCapacity: batchCapacity))
         let engine: BatchEngine
         do {
-            engine = try BatchEngine(model: model, slots: config.parallel, contextLength: min(config.contextLength, model.info.trainedContextLength),
-                                     batchCapacity: max(Self.batchCapacity, config.parallel), threads: config.threads > 0 ? config.threads : threads)
+            engine = try BatchEngine(model: model, slots: config.parallel, contextLength: contextLength, batchCapacity: batchCapacity,
+                                     threads: config.threads > 0 ? config.threads : threads)
         } catch {
             throw CLIError("model \(config.name): \(error)")
         }
-        contextLength = engine.contextLength
+        self.contextLength = engine.contextLength
         memoryBytes = mapping.count + engine.byteCount
         resultCache = ResultCache(capacity: config.resultCacheBytes)
         scheduler = ModelScheduler(engine: engine, tokenizer: tokenizer, maxQueue: config.maxQueue, metrics: metrics.model(config.name),
@@ -54,6 +62,11 @@ final class ServedModel: @unchecked Sendable {
         metrics.loadSeconds.labels(config.name).set(loadSeconds)
         metrics.memoryBytes.labels(config.name).set(Double(memoryBytes))
     }
+
+    /// Monotonic nanoseconds of the last request (for keep-alive).
+    private let lastUse = Atomic<UInt64>(Clock.monotonicNanoseconds())
+    func touch() { lastUse.store(Clock.monotonicNanoseconds(), ordering: .relaxed) }
+    var idleSeconds: Double { Double(Clock.monotonicNanoseconds() &- lastUse.load(ordering: .relaxed)) / 1e9 }
 
     /// Queues a generation; false (and nothing is called) when the queue is full or the model is unloading.
     func submit(_ job: GenerationJob) -> Bool { scheduler.submit(job) }
