@@ -55,9 +55,21 @@ if command -v curl >/dev/null; then
     step "curl .../v1/chat/completions with \"stream\": true (server-sent events)"
     curl -sS -N --unix-socket "$socket" http://localhost/v1/chat/completions \
         -d '{"model":"gemma","messages":[{"role":"user","content":"Name three colours."}],"max_tokens":16,"temperature":0,"stream":true}'
-    step "curl .../metrics (first lines)"
+    step "three requests at once: continuous batching runs them in the same forward passes"
+    clients=()
+    for topic in "the sea" "a mountain" "the moon"; do
+        curl -sS --unix-socket "$socket" http://localhost/v1/completions \
+            -d "{\"model\":\"gemma\",\"prompt\":\"A short poem about $topic:\",\"max_tokens\":24,\"temperature\":0}" \
+            > "$work/batch-$topic.json" &
+        clients+=($!)
+    done
+    wait "${clients[@]}"
+    for topic in "the sea" "a mountain" "the moon"; do
+        python3 -c 'import json,sys; print(repr(json.load(open(sys.argv[1]))["choices"][0]["text"]))' "$work/batch-$topic.json"
+    done
+    step "curl .../metrics (model lines)"
     metrics=$(curl -sS --unix-socket "$socket" http://localhost/metrics)
-    printf '%s\n' "$metrics" | grep -v '_bucket' | head -14
+    printf '%s\n' "$metrics" | grep '^outpost_model' | grep -v '_bucket' | head -24
 fi
 
 step "stopping outpostd (SIGTERM)"

@@ -202,12 +202,13 @@ final class ModelScheduler: @unchecked Sendable {
         let now = Clock.monotonicNanoseconds()
         for (w, l) in zip(work, logits) {
             guard let l, var r = running[w.slot] else { continue }
+            let before = r.decoding.result.tokens.count
             let (text, next) = r.decoding.advance(l, position: engine.position(slot: w.slot))
             if r.firstTokenAt == nil {
                 r.firstTokenAt = now
                 metrics.timeToFirstToken.observe(Double(now - r.job.arrived) / 1e9)
                 metrics.promptTokens.inc(by: Double(r.job.prompt.count))
-            } else {
+            } else if r.decoding.result.tokens.count > before {
                 metrics.tokenLatency.observe(Double(now - r.lastTokenAt) / 1e9)
             }
             r.lastTokenAt = now
