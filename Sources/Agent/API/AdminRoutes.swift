@@ -23,14 +23,8 @@ enum AdminRoutes {
         @Sendable func allowed(_ request: HTTPRequest, _ writer: ResponseWriter, _ what: String) -> Bool {
             guard !policy.allows(request.peer) else { return true }
             denied.labels(what).inc()
-            let peer = request.peer
-            let exe = peer.flatMap { ProcessStats.executablePath(of: $0.pid) } ?? "-"
-            logger.current.warning("admin \(what) denied", [
-                LogField("AUDIT", "admin_denied"), LogField("ACTION", what), LogField("PEER_UID", peer.map { String($0.uid) } ?? "-"),
-                LogField("PEER_PID", peer.map { String($0.pid) } ?? "-"), LogField("PEER_EXE", exe),
-            ])
-            writer.respond(.error(.forbidden, "uid \(peer.map { String($0.uid) } ?? "unknown") may not use the admin routes (allowed: root, \(policy.description))",
-                                  type: "permission_error", code: "access_denied"))
+            policy.deny(request.peer, what: "the admin routes (\(what))", event: "admin_denied", summary: "admin denied", fields: [LogField("ACTION", what)],
+                        writer: writer, logger: logger)
             return false
         }
         router.add(.post, "/v1/admin/reload") { request, writer in

@@ -91,14 +91,8 @@ enum OpenAIRoutes {
         let name = model.config.name
         guard model.access.allows(request.peer) else {
             metrics.denied.labels(name).inc()
-            let peer = request.peer
-            let exe = peer.flatMap { ProcessStats.executablePath(of: $0.pid) } ?? "-"
-            logger.current.warning("access denied to model \(name)", [
-                LogField("AUDIT", "access_denied"), LogField("MODEL", name), LogField("PEER_UID", peer.map { String($0.uid) } ?? "-"),
-                LogField("PEER_PID", peer.map { String($0.pid) } ?? "-"), LogField("PEER_EXE", exe),
-            ])
-            writer.respond(.error(.forbidden, "uid \(peer.map { String($0.uid) } ?? "unknown") may not use model '\(name)' (allowed: root, \(model.access.description))",
-                                  type: "permission_error", code: "access_denied"))
+            model.access.deny(request.peer, what: "model '\(name)'", event: "access_denied", summary: "access denied", fields: [LogField("MODEL", name)],
+                              writer: writer, logger: logger)
             return
         }
         let options: GenerationOptions
