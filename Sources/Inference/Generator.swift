@@ -60,6 +60,8 @@ public struct GenerationResult: Sendable {
     /// Nanoseconds, as measured by the clock the generator was given.
     public var promptNanoseconds: UInt64 = 0
     public var generationNanoseconds: UInt64 = 0
+
+    public init() {}
 }
 
 /// One generation's state between forward passes: sampling, limits, stop strings and the text streamed so far.

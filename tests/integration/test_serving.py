@@ -413,19 +413,29 @@ path = "{model_path()}"
 context = 32768
 parallel = 4
 preload = false
+
+[models.slow]
+path = "{model_path()}"
+context = 512
+threads = 2
+parallel = 1
+request_timeout = 1
 """
     d = Daemon(workdir, config).start()
     try:
         listed = lambda: {m["id"]: m["loaded"] for m in json.loads(d.get("/v1/models")[1])["data"]}
         assert d.get("/v1/ready")[0] == 200
-        assert listed() == {"huge": False, "lazy": False}
+        assert listed() == {"huge": False, "lazy": False, "slow": True}
+        # A request past its timeout ends with 504 (the counting goes on for far longer than a second).
+        status, _, raw = post(d, "/v1/completions", {"model": "slow", "prompt": "1, 2, 3, 4, 5,", "max_tokens": 500, "temperature": 0})
+        assert status == 504 and "timeout of 1 s" in json.loads(raw)["error"]["message"], raw
         status, _, raw = post(d, "/v1/completions", {"model": "lazy", "prompt": "The quick brown fox", "max_tokens": 4, "temperature": 0})
         assert status == 200, raw
-        assert listed() == {"huge": False, "lazy": True}
+        assert listed() == {"huge": False, "lazy": True, "slow": True}
         deadline = time.monotonic() + 15
         while listed()["lazy"] and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert listed() == {"huge": False, "lazy": False}
+        assert listed() == {"huge": False, "lazy": False, "slow": True}
         assert "model lazy unloaded after 2 s without requests" in d.log()
         # 4 sequences of 32768 tokens need 2.3 GiB of KV cache: refused, with the sizes in the message.
         status, _, raw = post(d, "/v1/completions", {"model": "huge", "prompt": "x", "max_tokens": 1})

@@ -146,6 +146,18 @@ final class ModelScheduler: @unchecked Sendable {
         while running.contains(where: { $0 == nil }) {
             guard let job = shared.withLock({ s -> GenerationJob? in s.waiting.isEmpty ? nil : s.waiting.removeFirst() }) else { return }
             metrics.queueDepth.dec()
+            // Clients that left, or waited past their deadline, while queued never take a slot.
+            if job.isCancelled() {
+                var result = GenerationResult()
+                result.promptTokens = job.prompt.count
+                result.finishReason = .cancelled
+                end(job, .success(result))
+                continue
+            }
+            if Clock.monotonicNanoseconds() > job.deadline {
+                end(job, .failure(.timedOut(job.timeoutSeconds)))
+                continue
+            }
             var best = -1, bestShared = -1
             for slot in running.indices where running[slot] == nil {
                 let common = engine.commonPrefix(slot: slot, with: job.prompt)
