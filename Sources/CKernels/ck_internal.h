@@ -72,6 +72,71 @@ void ck_pool_unlock(ck_pool *pool);
 void ck_pool_run(ck_pool *pool, ck_job_fn fn, void *arg);
 void *ck_pool_scratch(ck_pool *pool, size_t bytes);
 
+// Tiled matrix products (ck_gemm.c, AVX2 kernels in ck_gemm_avx2.c), taken by ck_matmul / ck_matmul_many for batches
+// of at least ck_gemm_min_batch(type) columns. A weight type's tiled kind (CK_GEMM_NONE: only the per-pair dot) names
+// the layout its activation columns are packed in: X32 (Q4_0 Q4_1 Q5_0 Q5_1 Q8_0: Q8_0 quants, float scales and
+// block sums) or K (Q4_K Q5_K Q6_K: Q8_K blocks). ck_gemm_rows computes Y[b*y_stride + r] for r0 <= r < r1 and
+// b < batch from packed column b at X + b*x_stride (X and x_stride 64-byte aligned), unpacking rows into `work`
+// (ck_gemm_work_bytes, 64-byte aligned). avx2: nonzero for the AVX2 kernels (the caller checked ck_using_avx2), zero
+// for their scalar twins; pack and multiply with the same value, as the packed quants' order differs. Each result
+// equals, bit for bit, the per-pair dot product on the same path.
+enum { CK_GEMM_NONE = 0, CK_GEMM_X32 = 1, CK_GEMM_K = 2 };
+int ck_gemm_kind(uint32_t type);
+int64_t ck_gemm_min_batch(uint32_t type);
+size_t ck_gemm_x_bytes(int kind, int64_t cols);
+size_t ck_gemm_pack_tmp_bytes(int64_t cols); // scratch ck_gemm_pack_x needs
+void ck_gemm_pack_x(int avx2, int kind, const float *x, void *out, int64_t cols, void *tmp);
+size_t ck_gemm_work_bytes(uint32_t type, int64_t cols);
+void ck_gemm_rows(int avx2, uint32_t type, const void *W, size_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
+                  const void *X, size_t x_stride, int64_t batch, float *Y, int64_t y_stride, void *work);
+
+// Unpacked weight rows, shared by ck_gemm.c and ck_gemm_avx2.c (nb = cols/32 blocks, nbp = nb padded to a multiple
+// of 8 so the float arrays can be read 8 at a time, nsb = cols/256 super-blocks):
+//   X32: q[cols] (int8, or uint8 for the unsigned forms) | float d[nbp] | float bias[nbp], w = d*q + bias
+//   K:   uint8 q[cols] | int16 sc[cols/8] (per 32 elements: the scale of elements 0..15 twice, then of 16..31) |
+//        int16 m[16*nsb] (per 16 elements) | float d[nsb] | float dmin[nsb],
+//        w = d*sc*q - dmin*m; Q6_K: w = d*(sc*q - m) with m = 32*sc (its offset), and dmin = d.
+static inline int64_t ck_pad8(int64_t n) {
+    return (n + 7) & ~(int64_t)7;
+}
+
+// Bytes from one unpacked row to the next (a multiple of 64).
+static inline size_t ck_gemm_row_stride(int kind, int64_t cols) {
+    const size_t n = kind == CK_GEMM_X32 ? (size_t)cols + 8 * (size_t)ck_pad8(cols / CK_QK)
+                                         : (size_t)cols + (size_t)cols / 4 + 40 * (size_t)(cols / CK_QK_K);
+    return (n + 63) & ~(size_t)63;
+}
+
+typedef struct {
+    uint8_t *q;
+    int16_t *sc, *m;
+    float *d, *dmin;
+} ck_k_row;
+
+static inline ck_k_row ck_k_parts(uint8_t *row, int64_t cols) {
+    const int64_t nsb = cols / CK_QK_K;
+    ck_k_row p;
+    p.q = row;
+    p.sc = (int16_t *)(row + cols);
+    p.m = (int16_t *)(row + cols + cols / 4);
+    p.d = (float *)(row + cols + cols / 4 + 32 * nsb);
+    p.dmin = p.d + nsb;
+    return p;
+}
+
+// Tests and benchmarks: zero sends every batch through the per-pair dot, as before the tiled path (default 1).
+void ck_matmul_set_tiled(int on);
+
+#if CK_X86
+// The AVX2 halves (ck_gemm_avx2.c). ck_gemm_repack_x32_avx2: Q8_0 blocks of column x into the packed X32 layout (in
+// the kernels' quant order); ck_gemm_order_q8_K_avx2: Q8_K blocks into that order, in place; ck_gemm_group_avx2: n <= 4
+// weight rows at src times every packed column, into Y[b*y_stride + r], r < n (buf: ck_gemm_work_bytes).
+void ck_gemm_repack_x32_avx2(const float *x, const void *q8_0, int64_t cols, void *out);
+void ck_gemm_order_q8_K_avx2(void *q8_K, int64_t cols);
+void ck_gemm_group_avx2(uint32_t type, const uint8_t *src, size_t row_bytes, int n, int64_t cols, const uint8_t *X,
+                        size_t x_stride, int64_t batch, float *Y, int64_t y_stride, uint8_t *buf);
+#endif
+
 // 6-bit scales and mins of a Q4_K / Q5_K super-block, unpacked: sc[0..7], m[0..7].
 static inline void ck_unpack_k_scales(const uint8_t s[12], uint8_t sc[8], uint8_t m[8]) {
     uint32_t w0, w1, w2;

@@ -2,70 +2,11 @@ import GGUF
 import Kernels
 import XCTest
 
-/// ck_matmul on the pool against the per-row dot products it is made of.
+/// ck_matmul on the pool against the per-row dot products it is made of. Batches of several columns of the quantized
+/// formats take the tiled kernels (TiledMatmulTests), which give the same bits.
 final class MatmulTests: XCTestCase {
     override func tearDown() {
         Kernels.forceScalar(false)
-    }
-
-    private struct Problem {
-        let type: GGMLType
-        let rows: Int
-        let cols: Int
-        let weights: [UInt8]
-        let x: [Float] // batch x cols
-
-        func matmul(batch: Int, pool: ThreadPool) throws -> [Float] {
-            var y = [Float](repeating: .nan, count: batch * rows)
-            try weights.withUnsafeBytes { raw in
-                let w = try WeightMatrix(type: type, rows: rows, cols: cols, data: raw.baseAddress!)
-                Kernels.matmul(w, x, batch: batch, into: &y, pool: pool)
-            }
-            return y
-        }
-
-        /// y[b*rows + r] from single dot products on the given path.
-        func expected(batch: Int, path: KernelPath) throws -> [Float] {
-            let act = try Kernels.activationType(for: type)
-            let rowBytes = try Kernels.rowBytes(type, count: cols)
-            var y = [Float](repeating: 0, count: batch * rows)
-            for b in 0..<batch {
-                let xq = try TestData.quantize(Array(x[(b * cols)..<((b + 1) * cols)]), as: act, path: path)
-                for r in 0..<rows {
-                    let row = Array(weights[(r * rowBytes)..<((r + 1) * rowBytes)])
-                    y[b * rows + r] = try TestData.dot(type, count: cols, row, xq, path: path)
-                }
-            }
-            return y
-        }
-
-        func magnitudes(batch: Int) -> [Double] {
-            let rowBytes = try! Kernels.rowBytes(type, count: cols)
-            let rowsF = (0..<rows).map { r in
-                TestData.dequantize(type, Array(weights[(r * rowBytes)..<((r + 1) * rowBytes)]), count: cols)
-            }
-            return (0..<(batch * rows)).map { i in
-                TestData.magnitude(rowsF[i % rows], Array(x[((i / rows) * cols)..<((i / rows + 1) * cols)]))
-            }
-        }
-    }
-
-    private func problem(_ type: GGMLType, rows: Int, cols: Int, batch: Int, seed: UInt64) -> Problem {
-        var rng = SeededRandom(seed: seed)
-        var weights: [UInt8] = []
-        for _ in 0..<rows {
-            weights += TestData.weights(type, count: cols, rng: &rng)
-        }
-        return Problem(type: type, rows: rows, cols: cols, weights: weights,
-                       x: TestData.activations(count: batch * cols, rng: &rng))
-    }
-
-    private func columns(_ type: GGMLType) -> Int {
-        switch type.blockSize {
-        case 1: return 72
-        case 32: return 96
-        default: return 512
-        }
     }
 
     /// Threads 1, 2 and 3; batch 1 and 7; 37 rows (a multiple of no thread count). The dispatched matmul must equal
@@ -75,7 +16,7 @@ final class MatmulTests: XCTestCase {
         XCTAssertEqual(pools.map(\.threadCount), [1, 2, 3])
         for (t, type) in TestData.weightTypes.enumerated() {
             for batch in [1, 7] {
-                let p = problem(type, rows: 37, cols: columns(type), batch: batch, seed: UInt64(100 + t * 10 + batch))
+                let p = MatmulProblem(type, rows: 37, cols: MatmulProblem.columns(type), batch: batch, seed: UInt64(100 + t * 10 + batch))
                 let expected = try p.expected(batch: batch, path: .automatic)
                 for pool in pools {
                     let y = try p.matmul(batch: batch, pool: pool)
@@ -92,9 +33,9 @@ final class MatmulTests: XCTestCase {
         let cols = 512
         let types: [GGMLType] = [.q5_0, .q4_K, .q8_0, .q6_K]
         let rows = [37, 5, 64, 19]
-        var problems: [Problem] = []
+        var problems: [MatmulProblem] = []
         for (i, type) in types.enumerated() {
-            problems.append(problem(type, rows: rows[i], cols: cols, batch: 3, seed: UInt64(900 + i)))
+            problems.append(MatmulProblem(type, rows: rows[i], cols: cols, batch: 3, seed: UInt64(900 + i)))
         }
         let x = problems[0].x  // one shared input
         for pool in [ThreadPool(threads: 1), ThreadPool(threads: 2)] {
@@ -109,7 +50,7 @@ final class MatmulTests: XCTestCase {
             }
             for i in outputs.indices { outputs[i] = Array(UnsafeBufferPointer(start: buffers[i], count: 3 * rows[i])) }
             for (i, p) in problems.enumerated() {
-                let single = try Problem(type: p.type, rows: p.rows, cols: cols, weights: p.weights, x: x).matmul(batch: 3, pool: pool)
+                let single = try MatmulProblem(type: p.type, rows: p.rows, cols: cols, weights: p.weights, x: x).matmul(batch: 3, pool: pool)
                 XCTAssertEqual(outputs[i].map(\.bitPattern), single.map(\.bitPattern), "\(p.type) with \(pool.threadCount) thread(s)")
             }
         }
@@ -119,7 +60,7 @@ final class MatmulTests: XCTestCase {
     func testScalarOverrideAndAVX2AgreeOnMatmul() throws {
         let pool = ThreadPool(threads: 2)
         for (t, type) in TestData.weightTypes.enumerated() {
-            let p = problem(type, rows: 13, cols: columns(type), batch: 3, seed: UInt64(500 + t))
+            let p = MatmulProblem(type, rows: 13, cols: MatmulProblem.columns(type), batch: 3, seed: UInt64(500 + t))
             let scalar = try p.expected(batch: 3, path: .scalar)
             Kernels.forceScalar(true)
             XCTAssertFalse(Kernels.usingAVX2)
@@ -140,7 +81,7 @@ final class MatmulTests: XCTestCase {
         let pool = ThreadPool(threads: 2)
         for (type, rows, cols) in [(GGMLType.q4_K, 301, 1024), (.q8_0, 1031, 64), (.q6_K, 64, 2304)] {
             for batch in [1, 9, 2] {
-                let p = problem(type, rows: rows, cols: cols, batch: batch, seed: UInt64(rows * 7 + batch))
+                let p = MatmulProblem(type, rows: rows, cols: cols, batch: batch, seed: UInt64(rows * 7 + batch))
                 let y = try p.matmul(batch: batch, pool: pool)
                 XCTAssertEqual(y.map(\.bitPattern), try p.expected(batch: batch, path: .automatic).map(\.bitPattern), "\(type) batch \(batch)")
             }
@@ -149,7 +90,7 @@ final class MatmulTests: XCTestCase {
 
     func testPoolSharedByConcurrentCallers() throws {
         let pool = ThreadPool(threads: 2)
-        let p = problem(.q5_0, rows: 200, cols: 256, batch: 2, seed: 9)
+        let p = MatmulProblem(.q5_0, rows: 200, cols: 256, batch: 2, seed: 9)
         let expected = try p.expected(batch: 2, path: .automatic)
         let failures = Counter()
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
@@ -162,7 +103,7 @@ final class MatmulTests: XCTestCase {
 
     func testEmptyBatchAndZeroRowsWriteNothing() throws {
         let pool = ThreadPool(threads: 2)
-        let p = problem(.q8_0, rows: 4, cols: 32, batch: 1, seed: 1)
+        let p = MatmulProblem(.q8_0, rows: 4, cols: 32, batch: 1, seed: 1)
         XCTAssertEqual(try p.matmul(batch: 0, pool: pool), [])
         var y: [Float] = [42]
         let bytes: [UInt8] = []
@@ -175,8 +116,8 @@ final class MatmulTests: XCTestCase {
 
     func testDequantizeRowPicksTheRightRow() throws {
         for (t, type) in TestData.weightTypes.enumerated() {
-            let cols = columns(type)
-            let p = problem(type, rows: 5, cols: cols, batch: 1, seed: UInt64(900 + t))
+            let cols = MatmulProblem.columns(type)
+            let p = MatmulProblem(type, rows: 5, cols: cols, batch: 1, seed: UInt64(900 + t))
             let all = TestData.dequantize(type, p.weights, count: 5 * cols)
             try p.weights.withUnsafeBytes { raw in
                 let w = try WeightMatrix(type: type, rows: 5, cols: cols, data: raw.baseAddress!)

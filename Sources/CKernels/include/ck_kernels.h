@@ -81,7 +81,9 @@ int ck_pool_threads(const ck_pool *pool);
 // Y[b*rows + r] = dot(row r of W, row b of X) for b < batch, r < rows. pool must not be NULL.
 // W: rows rows of `cols` elements of `type`, row r at W + r*row_bytes. X: batch rows of cols floats. Y: batch*rows.
 // X is first converted to the type's activation format in scratch owned by the pool; rows of W are shared out
-// among the threads, each computing every batch column of its rows. Calls on one pool are serialised.
+// among the threads, each computing every batch column of its rows. Calls on one pool are serialised. Batches of
+// several columns of the quantized formats take tiled kernels that unpack each weight row once; every result is
+// bitwise the per-row dot product ck_vec_dot gives on the same path, whatever the batch.
 int ck_matmul(ck_pool *pool, uint32_t type, const void *W, int64_t rows, int64_t cols, size_t row_bytes,
               const float *X, int64_t batch, float *Y);
 
