@@ -3,8 +3,15 @@
 #include "ck_internal.h"
 #include "ck_ops.h"
 
+void ck_attend_f16_group_avx2(int heads, const float *const *q, float *const *out, const uint16_t *k, int64_t k_stride,
+                              const uint16_t *v, int64_t v_stride, int64_t n_kv, int64_t head_dim, float scale,
+                              float softcap, float *scores);
+
+#define CK_GROUP_MAX 4
+
 typedef struct {
     const ck_attend_item *items;
+    const int64_t *runs;   // run r is items[runs[r] ..< runs[r+1]]: heads reading the same keys and values
     int64_t count;
     int64_t k_stride, v_stride, head_dim;
     float scale, softcap;
@@ -16,15 +23,32 @@ typedef struct {
 static void attend_items(void *arg, int ith, int nth) {
     (void)nth;
     attend_job *job = arg;
-    float *scores = job->scores + (size_t)ith * (size_t)job->max_kv;
+    float *scores = job->scores + (size_t)ith * (size_t)job->max_kv * CK_GROUP_MAX;
     for (;;) {
-        const int64_t i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
-        if (i >= job->count) {
+        const int64_t r = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+        if (r >= job->count) {
             return;
         }
-        const ck_attend_item *it = &job->items[i];
-        ck_attend_f16(it->q, it->k, job->k_stride, it->v, job->v_stride, it->n_kv, job->head_dim, job->scale,
-                      job->softcap, NULL, scores, it->out);
+        const ck_attend_item *first = &job->items[job->runs[r]];
+        const int heads = (int)(job->runs[r + 1] - job->runs[r]);
+#if CK_X86
+        if (heads > 1 && ck_using_avx2() && job->head_dim % 8 == 0 && job->head_dim <= 1024) {
+            const float *q[CK_GROUP_MAX];
+            float *out[CK_GROUP_MAX];
+            for (int h = 0; h < heads; h++) {
+                q[h] = first[h].q;
+                out[h] = first[h].out;
+            }
+            ck_attend_f16_group_avx2(heads, q, out, first->k, job->k_stride, first->v, job->v_stride, first->n_kv,
+                                     job->head_dim, job->scale, job->softcap, scores);
+            continue;
+        }
+#endif
+        for (int h = 0; h < heads; h++) {
+            const ck_attend_item *it = &first[h];
+            ck_attend_f16(it->q, it->k, job->k_stride, it->v, job->v_stride, it->n_kv, job->head_dim, job->scale,
+                          job->softcap, NULL, scores, it->out);
+        }
     }
 }
 
@@ -43,20 +67,31 @@ int ck_attend_many(ck_pool *pool, const ck_attend_item *items, int64_t count, in
     }
     ck_pool_lock(pool);
     const int nth = ck_pool_threads(pool);
-    if ((uint64_t)max_kv > SIZE_MAX / sizeof(float) / (size_t)nth) {
+    if ((uint64_t)max_kv > SIZE_MAX / sizeof(float) / CK_GROUP_MAX / (size_t)nth / 2) {
         ck_pool_unlock(pool);
         return CK_ENOMEM;
     }
-    float *scores = ck_pool_scratch(pool, (size_t)nth * (size_t)max_kv * sizeof(float));
-    if (scores == NULL) {
+    // Scores for CK_GROUP_MAX heads per thread, then the run boundaries.
+    const size_t score_bytes = ((size_t)nth * (size_t)max_kv * CK_GROUP_MAX * sizeof(float) + 63) & ~(size_t)63;
+    uint8_t *scratch = ck_pool_scratch(pool, score_bytes + (size_t)(count + 1) * sizeof(int64_t));
+    if (scratch == NULL) {
         ck_pool_unlock(pool);
         return CK_ENOMEM;
     }
+    float *scores = (float *)scratch;
+    int64_t *runs = (int64_t *)(scratch + score_bytes);
+    int64_t n_runs = 0;
+    for (int64_t i = 0; i < count; i++) {
+        const int joins = i > 0 && runs[n_runs - 1] > i - CK_GROUP_MAX && items[i].k == items[i - 1].k &&
+                          items[i].v == items[i - 1].v && items[i].n_kv == items[i - 1].n_kv;
+        if (!joins) runs[n_runs++] = i;
+    }
+    runs[n_runs] = count;
     attend_job job = {
-        .items = items, .count = count, .k_stride = k_stride, .v_stride = v_stride, .head_dim = head_dim,
+        .items = items, .runs = runs, .count = n_runs, .k_stride = k_stride, .v_stride = v_stride, .head_dim = head_dim,
         .scale = scale, .softcap = softcap, .scores = scores, .max_kv = max_kv, .next = 0,
     };
-    if (nth == 1 || count == 1) {
+    if (nth == 1 || n_runs == 1) {
         attend_items(&job, 0, 1);
     } else {
         ck_pool_run(pool, attend_items, &job);

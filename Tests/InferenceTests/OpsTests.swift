@@ -1,4 +1,5 @@
 import CKernels
+import Kernels
 import XCTest
 
 /// The element-wise ops against straightforward references.
@@ -87,6 +88,62 @@ final class OpsTests: XCTestCase {
             ck_attend_f16_avx2(q, k16, Int64(stride), v16, Int64(stride), Int64(positions), Int64(headDim), scale, 0, nil, &s2, &o2)
             for i in 0..<positions { XCTAssertEqual(s1[i], s2[i], accuracy: 1e-5, "probability \(i), head_dim \(headDim)") }
             for i in 0..<headDim { XCTAssertEqual(o1[i], o2[i], accuracy: 1e-4, "output \(i), head_dim \(headDim)") }
+        }
+    }
+
+    /// ck_attend_many over the pool, with heads of a group sharing their keys and values, gives every head bit for
+    /// bit what ck_attend_f16 gives it alone.
+    func testAttentionOverThePoolEqualsOneHeadAtATime() {
+        var rng = SystemRandomNumberGenerator()
+        for (headDim, heads, kvHeads, positions) in [(256, 4, 1, 37), (72, 6, 2, 9), (8, 3, 3, 1), (264, 5, 1, 130)] {
+            let width = kvHeads * headDim
+            let keys = (0..<(positions * width)).map { _ in Float.random(in: -2...2, using: &rng) }
+            let values = (0..<(positions * width)).map { _ in Float.random(in: -2...2, using: &rng) }
+            var k16 = [UInt16](repeating: 0, count: keys.count), v16 = k16
+            ck_fp32_to_fp16_row(keys, &k16, Int64(keys.count))
+            ck_fp32_to_fp16_row(values, &v16, Int64(values.count))
+            // Rows at the last three positions (fewer when there are fewer), all heads; item order: row, head.
+            let rows = min(3, positions)
+            let q = (0..<(rows * heads * headDim)).map { _ in Float.random(in: -2...2, using: &rng) }
+            var expected = [Float](repeating: 0, count: q.count)
+            var scores = [Float](repeating: 0, count: positions)
+            let scale = 1 / Float(headDim).squareRoot()
+            for r in 0..<rows {
+                let n = positions - rows + r + 1
+                for h in 0..<heads {
+                    let kv = (h / (heads / kvHeads)) * headDim
+                    q.withUnsafeBufferPointer { qp in
+                        expected.withUnsafeMutableBufferPointer { ep in
+                            ck_attend_f16(qp.baseAddress! + (r * heads + h) * headDim, Array(k16[kv...]), Int64(width), Array(v16[kv...]),
+                                          Int64(width), Int64(n), Int64(headDim), scale, 0, nil, &scores, ep.baseAddress! + (r * heads + h) * headDim)
+                        }
+                    }
+                }
+            }
+            for threads in [1, 2, 3] {
+                let pool = ThreadPool(threads: threads)
+                var got = [Float](repeating: .nan, count: q.count)
+                k16.withUnsafeBufferPointer { kp in
+                    v16.withUnsafeBufferPointer { vp in
+                        q.withUnsafeBufferPointer { qp in
+                            got.withUnsafeMutableBufferPointer { gp in
+                                var items: [ck_attend_item] = []
+                                for r in 0..<rows {
+                                    for h in 0..<heads {
+                                        let kv = (h / (heads / kvHeads)) * headDim
+                                        items.append(ck_attend_item(q: qp.baseAddress! + (r * heads + h) * headDim, k: kp.baseAddress! + kv,
+                                                                    v: vp.baseAddress! + kv, n_kv: Int64(positions - rows + r + 1),
+                                                                    out: gp.baseAddress! + (r * heads + h) * headDim))
+                                    }
+                                }
+                                XCTAssertEqual(ck_attend_many(pool.handle, items, Int64(items.count), Int64(width), Int64(width), Int64(headDim),
+                                                              scale, 0, Int64(positions)), Int32(CK_OK))
+                            }
+                        }
+                    }
+                }
+                XCTAssertEqual(got, expected, "head_dim \(headDim), \(heads) heads over \(kvHeads), \(threads) threads")
+            }
         }
     }
 }
