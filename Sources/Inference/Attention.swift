@@ -26,6 +26,22 @@ extension KVCache {
 }
 
 enum Attention {
+    /// Rows below this many per thread are not worth waking a thread for (a decoding step runs on the caller).
+    static let rowsPerThread = 8
+
+    /// Each row's cache and position in a batch of `segments`.
+    static func rows(_ segments: [BatchSegment]) -> ([KVCache], [Int]) {
+        var caches: [KVCache] = []
+        var positions: [Int] = []
+        for segment in segments {
+            for i in 0..<segment.count {
+                caches.append(segment.cache)
+                positions.append(segment.cache.count + i)
+            }
+        }
+        return (caches, positions)
+    }
+
     /// Checks a batch before a forward pass: segments non-empty, distinct caches of the model's width, room in each.
     static func check(_ segments: [BatchSegment], tokens: Int, width: Int, scratch: ForwardScratch) {
         precondition(!segments.isEmpty && tokens > 0 && tokens <= scratch.batchCapacity, "batch of \(tokens) tokens does not fit")

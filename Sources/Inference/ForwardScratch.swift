@@ -13,13 +13,11 @@ public final class ForwardScratch {
         public var projected: Int
         public var gate: Int
         public var up: Int
-        /// Rotary cos/sin for one position.
-        public var rope: Int
         /// Query heads per token (attention work items per batch row).
         public var heads: Int
 
         public init(residual: Int, normed: Int, query: Int, key: Int, value: Int, attention: Int, projected: Int,
-                    gate: Int, up: Int, rope: Int, heads: Int) {
+                    gate: Int, up: Int, heads: Int) {
             self.residual = residual
             self.normed = normed
             self.query = query
@@ -29,16 +27,15 @@ public final class ForwardScratch {
             self.projected = projected
             self.gate = gate
             self.up = up
-            self.rope = rope
             self.heads = heads
         }
 
-        var total: Int { residual + normed + query + key + value + attention + projected + gate + up + 2 * rope }
+        var total: Int { residual + normed + query + key + value + attention + projected + gate + up }
     }
 
     public let batchCapacity: Int
     let storage: UnsafeMutablePointer<Float>
-    let residual, normed, query, key, value, attention, projected, gate, up, ropeCos, ropeSin: UnsafeMutablePointer<Float>
+    let residual, normed, query, key, value, attention, projected, gate, up: UnsafeMutablePointer<Float>
     /// [batchCapacity * heads] attention work items.
     let attendItems: UnsafeMutablePointer<ck_attend_item>
     public let byteCount: Int
@@ -63,8 +60,6 @@ public final class ForwardScratch {
         projected = take(sizes.projected)
         gate = take(sizes.gate)
         up = take(sizes.up)
-        ropeCos = take(sizes.rope)
-        ropeSin = take(sizes.rope)
     }
 
     /// Bytes a scratch of these sizes allocates.

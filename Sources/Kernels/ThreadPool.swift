@@ -19,4 +19,24 @@ public final class ThreadPool: @unchecked Sendable {
     deinit {
         ck_pool_destroy(handle)
     }
+
+    /// Calls `body` on ranges that cover 0..<count, each at least `minChunk` long, on the pool's threads at once
+    /// (the caller's among them). A count of at most `minChunk` runs on the caller alone, without waking anyone.
+    /// `body` must not use the pool itself.
+    public func forEachRange(_ count: Int, minChunk: Int, _ body: (Range<Int>) -> Void) {
+        precondition(count >= 0 && minChunk >= 1, "forEachRange: count \(count), minChunk \(minChunk)")
+        guard threadCount > 1, count > minChunk else {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            var closure = escapable
+            withUnsafeMutablePointer(to: &closure) { pointer in
+                let rc = ck_pool_for(handle, Int64(count), Int64(minChunk), { context, begin, end in
+                    context!.assumingMemoryBound(to: ((Range<Int>) -> Void).self).pointee(Int(begin)..<Int(end))
+                }, pointer)
+                precondition(rc == CK_OK, "forEachRange failed: \(rc)")
+            }
+        }
+    }
 }

@@ -59,6 +59,12 @@ typedef struct {
 int ck_attend_many(ck_pool *pool, const ck_attend_item *items, int64_t count, int64_t k_stride, int64_t v_stride,
                    int64_t head_dim, float scale, float softcap, int64_t max_kv);
 
+/// fn(ctx, begin, end) over [0, count) in ranges of at least min_chunk indices, shared out over the pool's threads
+/// (the caller takes part; with one thread, or one range, fn runs once on the caller). Calls on one pool are
+/// serialised, so fn must not call the pool itself. Returns CK_OK or CK_ESHAPE.
+typedef void (*ck_range_fn)(void *ctx, int64_t begin, int64_t end);
+int ck_pool_for(ck_pool *pool, int64_t count, int64_t min_chunk, ck_range_fn fn, void *ctx);
+
 /// y += x
 void ck_add(float *y, const float *x, int64_t n);
 /// y *= s

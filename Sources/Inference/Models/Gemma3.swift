@@ -99,7 +99,14 @@ final class Gemma3: LanguageModel {
         ForwardScratch.Sizes(residual: batch * embd, normed: batch * max(embd, ffn), query: batch * heads * headDim,
                              key: batch * kvWidth, value: batch * kvWidth, attention: batch * heads * headDim,
                              projected: batch * embd, gate: batch * ffn, up: batch * ffn,
-                             rope: headDim, heads: heads)
+                             heads: heads)
+    }
+
+    /// The end of a layer for one row: the FFN's output, normed, joins the residual stream.
+    @inline(__always)
+    private func finishFFN(_ layer: Layer, row t: Int, x: UnsafeMutablePointer<Float>, proj: UnsafeMutablePointer<Float>) {
+        ck_rmsnorm(proj + t * embd, layer.postFFNNorm, proj + t * embd, Int64(embd), eps)
+        ck_add(x + t * embd, proj + t * embd, Int64(embd))
     }
 
     func forward(_ tokens: UnsafeBufferPointer<Int32>, segments: [BatchSegment], scratch: ForwardScratch,
@@ -116,45 +123,61 @@ final class Gemma3: LanguageModel {
         let g = scratch.gate, u = scratch.up  // [n][ffn]
 
         let embedScale = Float(embd).squareRoot()
-        for t in 0..<n {
-            Kernels.dequantizeRow(embedding, row: Int(tokens[t]), into: x + t * embd)
-            ck_scale(x + t * embd, embedScale, Int64(embd))
+        let (rowCache, rowPosition) = Attention.rows(segments)
+        let minRows = Attention.rowsPerThread
+        pool.forEachRange(n, minChunk: minRows) { range in
+            for t in range {
+                Kernels.dequantizeRow(embedding, row: Int(tokens[t]), into: x + t * embd)
+                ck_scale(x + t * embd, embedScale, Int64(embd))
+            }
         }
 
         for (index, layer) in layers.enumerated() {
-            for t in 0..<n { ck_rmsnorm(x + t * embd, layer.attentionNorm, xn + t * embd, Int64(embd), eps) }
+            pool.forEachRange(n, minChunk: minRows) { range in
+                for t in range {
+                    if index > 0 { finishFFN(layers[index - 1], row: t, x: x, proj: proj) }
+                    ck_rmsnorm(x + t * embd, layer.attentionNorm, xn + t * embd, Int64(embd), eps)
+                }
+            }
             Kernels.matmul([layer.query, layer.key, layer.value], xn, batch: n, into: [q, k, v], pool: pool)
 
             let base = layer.slidingWindow ? ropeBaseSWA : ropeBase
-            var t = 0
-            for segment in segments {
-                let cache = segment.cache
-                for i in 0..<segment.count {
-                    let qt = q + t * heads * headDim, kt = k + t * kvWidth
-                    for h in 0..<heads { ck_rmsnorm(qt + h * headDim, layer.queryNorm, qt + h * headDim, Int64(headDim), eps) }
-                    for h in 0..<kvHeads { ck_rmsnorm(kt + h * headDim, layer.keyNorm, kt + h * headDim, Int64(headDim), eps) }
-                    ck_rope_cache(Float(cache.count + i), Int64(headDim), base, 1, nil, scratch.ropeCos, scratch.ropeSin)
-                    ck_rope(qt, Int64(heads), Int64(headDim), Int64(headDim), scratch.ropeCos, scratch.ropeSin, 1)
-                    ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(headDim), scratch.ropeCos, scratch.ropeSin, 1)
-                    ck_scale(qt, attentionScale, Int64(heads * headDim))
-                    cache.store(layer: index, position: cache.count + i, keys: kt, values: v + t * kvWidth)
-                    t += 1
+            pool.forEachRange(n, minChunk: minRows) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: headDim) { cos in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: headDim) { sin in
+                        for t in range {
+                            let qt = q + t * heads * headDim, kt = k + t * kvWidth
+                            for h in 0..<heads { ck_rmsnorm(qt + h * headDim, layer.queryNorm, qt + h * headDim, Int64(headDim), eps) }
+                            for h in 0..<kvHeads { ck_rmsnorm(kt + h * headDim, layer.keyNorm, kt + h * headDim, Int64(headDim), eps) }
+                            ck_rope_cache(Float(rowPosition[t]), Int64(headDim), base, 1, nil, cos.baseAddress, sin.baseAddress)
+                            ck_rope(qt, Int64(heads), Int64(headDim), Int64(headDim), cos.baseAddress, sin.baseAddress, 1)
+                            ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(headDim), cos.baseAddress, sin.baseAddress, 1)
+                            ck_scale(qt, attentionScale, Int64(heads * headDim))
+                            rowCache[t].store(layer: index, position: rowPosition[t], keys: kt, values: v + t * kvWidth)
+                        }
+                    }
                 }
             }
             Attention.attend(segments, layer: index, queries: q, heads: heads, headDim: headDim,
                              window: layer.slidingWindow ? window : 0, scale: 1, scratch: scratch, output: att, pool: pool)
             Kernels.matmul(layer.output, att, batch: n, into: proj, pool: pool)
-            for t in 0..<n {
-                ck_rmsnorm(proj + t * embd, layer.postAttentionNorm, proj + t * embd, Int64(embd), eps)
-                ck_add(x + t * embd, proj + t * embd, Int64(embd))
-                ck_rmsnorm(x + t * embd, layer.ffnNorm, xn + t * embd, Int64(embd), eps)
+            pool.forEachRange(n, minChunk: minRows) { range in
+                for t in range {
+                    ck_rmsnorm(proj + t * embd, layer.postAttentionNorm, proj + t * embd, Int64(embd), eps)
+                    ck_add(x + t * embd, proj + t * embd, Int64(embd))
+                    ck_rmsnorm(x + t * embd, layer.ffnNorm, xn + t * embd, Int64(embd), eps)
+                }
             }
             Kernels.matmul([layer.gate, layer.up], xn, batch: n, into: [g, u], pool: pool)
-            ck_geglu(g, u, g, Int64(n * ffn))
+            pool.forEachRange(n, minChunk: minRows) { range in
+                let first = range.lowerBound * ffn
+                ck_geglu(g + first, u + first, g + first, Int64(range.count * ffn))
+            }
             Kernels.matmul(layer.down, g, batch: n, into: proj, pool: pool)
-            for t in 0..<n {
-                ck_rmsnorm(proj + t * embd, layer.postFFNNorm, proj + t * embd, Int64(embd), eps)
-                ck_add(x + t * embd, proj + t * embd, Int64(embd))
+        }
+        if let last = layers.last {
+            pool.forEachRange(n, minChunk: minRows) { range in
+                for t in range { finishFFN(last, row: t, x: x, proj: proj) }
             }
         }
         let rows = Attention.finish(segments, normalizing: x, width: embd, with: outputNorm, eps: eps, into: xn)

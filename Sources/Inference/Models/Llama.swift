@@ -109,7 +109,7 @@ final class LlamaDecoder: LanguageModel {
         ForwardScratch.Sizes(residual: batch * embd, normed: batch * embd, query: batch * heads * headDim,
                              key: batch * kvWidth, value: batch * kvWidth, attention: batch * heads * headDim,
                              projected: batch * embd, gate: batch * ffn, up: batch * ffn,
-                             rope: ropeDims, heads: heads)
+                             heads: heads)
     }
 
     func forward(_ tokens: UnsafeBufferPointer<Int32>, segments: [BatchSegment], scratch: ForwardScratch,
@@ -125,37 +125,54 @@ final class LlamaDecoder: LanguageModel {
         let scale = 1 / Float(headDim).squareRoot()
         let neox: Int32 = variant.neoxRope ? 1 : 0
 
-        for t in 0..<n { Kernels.dequantizeRow(embedding, row: Int(tokens[t]), into: x + t * embd) }
+        let (rowCache, rowPosition) = Attention.rows(segments)
+        let minRows = Attention.rowsPerThread
+        pool.forEachRange(n, minChunk: minRows) { range in
+            for t in range { Kernels.dequantizeRow(embedding, row: Int(tokens[t]), into: x + t * embd) }
+        }
 
         for (index, layer) in layers.enumerated() {
-            for t in 0..<n { ck_rmsnorm(x + t * embd, layer.attentionNorm, xn + t * embd, Int64(embd), eps) }
+            pool.forEachRange(n, minChunk: minRows) { range in
+                for t in range {
+                    if index > 0 { ck_add(x + t * embd, proj + t * embd, Int64(embd)) }  // the previous layer's FFN output
+                    ck_rmsnorm(x + t * embd, layer.attentionNorm, xn + t * embd, Int64(embd), eps)
+                }
+            }
             Kernels.matmul([layer.query, layer.key, layer.value], xn, batch: n, into: [q, k, v], pool: pool)
-            var t = 0
-            for segment in segments {
-                let cache = segment.cache
-                for i in 0..<segment.count {
-                    let qt = q + t * qWidth, kt = k + t * kvWidth, vt = v + t * kvWidth
-                    if let b = layer.queryBias { ck_add(qt, b, Int64(qWidth)) }
-                    if let b = layer.keyBias { ck_add(kt, b, Int64(kvWidth)) }
-                    if let b = layer.valueBias { ck_add(vt, b, Int64(kvWidth)) }
-                    ck_rope_cache(Float(cache.count + i), Int64(ropeDims), ropeBase, ropeScale, ropeFactors, scratch.ropeCos, scratch.ropeSin)
-                    ck_rope(qt, Int64(heads), Int64(headDim), Int64(ropeDims), scratch.ropeCos, scratch.ropeSin, neox)
-                    ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(ropeDims), scratch.ropeCos, scratch.ropeSin, neox)
-                    cache.store(layer: index, position: cache.count + i, keys: kt, values: vt)
-                    t += 1
+            pool.forEachRange(n, minChunk: minRows) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: ropeDims) { cos in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: ropeDims) { sin in
+                        for t in range {
+                            let qt = q + t * qWidth, kt = k + t * kvWidth, vt = v + t * kvWidth
+                            if let b = layer.queryBias { ck_add(qt, b, Int64(qWidth)) }
+                            if let b = layer.keyBias { ck_add(kt, b, Int64(kvWidth)) }
+                            if let b = layer.valueBias { ck_add(vt, b, Int64(kvWidth)) }
+                            ck_rope_cache(Float(rowPosition[t]), Int64(ropeDims), ropeBase, ropeScale, ropeFactors, cos.baseAddress, sin.baseAddress)
+                            ck_rope(qt, Int64(heads), Int64(headDim), Int64(ropeDims), cos.baseAddress, sin.baseAddress, neox)
+                            ck_rope(kt, Int64(kvHeads), Int64(headDim), Int64(ropeDims), cos.baseAddress, sin.baseAddress, neox)
+                            rowCache[t].store(layer: index, position: rowPosition[t], keys: kt, values: vt)
+                        }
+                    }
                 }
             }
             Attention.attend(segments, layer: index, queries: q, heads: heads, headDim: headDim, window: 0, scale: scale,
                              scratch: scratch, output: att, pool: pool)
             Kernels.matmul(layer.output, att, batch: n, into: proj, pool: pool)
-            for t in 0..<n {
-                ck_add(x + t * embd, proj + t * embd, Int64(embd))
-                ck_rmsnorm(x + t * embd, layer.ffnNorm, xn + t * embd, Int64(embd), eps)
+            pool.forEachRange(n, minChunk: minRows) { range in
+                for t in range {
+                    ck_add(x + t * embd, proj + t * embd, Int64(embd))
+                    ck_rmsnorm(x + t * embd, layer.ffnNorm, xn + t * embd, Int64(embd), eps)
+                }
             }
             Kernels.matmul([layer.gate, layer.up], xn, batch: n, into: [g, u], pool: pool)
-            ck_swiglu(g, u, g, Int64(n * ffn))
+            pool.forEachRange(n, minChunk: minRows) { range in
+                let first = range.lowerBound * ffn
+                ck_swiglu(g + first, u + first, g + first, Int64(range.count * ffn))
+            }
             Kernels.matmul(layer.down, g, batch: n, into: proj, pool: pool)
-            for t in 0..<n { ck_add(x + t * embd, proj + t * embd, Int64(embd)) }
+        }
+        pool.forEachRange(n, minChunk: minRows) { range in
+            for t in range { ck_add(x + t * embd, proj + t * embd, Int64(embd)) }
         }
         let rows = Attention.finish(segments, normalizing: x, width: embd, with: outputNorm, eps: eps, into: xn)
         guard rows > 0 else { return }

@@ -1,5 +1,6 @@
-// Attention for many (query row, head) pairs at once, shared out over the pool: prompt processing and batched
-// decoding have count x heads independent items, each an ck_attend_f16 call with its own scores scratch.
+// Work other than matrix products shared out over the pool: attention for many (query row, head) pairs at once
+// (prompt processing and batched decoding have rows x heads independent items), and ranges of rows for the
+// element-wise steps between the products.
 #include "ck_internal.h"
 #include "ck_ops.h"
 
@@ -95,6 +96,47 @@ int ck_attend_many(ck_pool *pool, const ck_attend_item *items, int64_t count, in
         attend_items(&job, 0, 1);
     } else {
         ck_pool_run(pool, attend_items, &job);
+    }
+    ck_pool_unlock(pool);
+    return CK_OK;
+}
+
+typedef struct {
+    ck_range_fn fn;
+    void *ctx;
+    int64_t count, chunk;
+    int64_t next;       // first index not yet handed out (atomic)
+} range_job;
+
+static void run_ranges(void *arg, int ith, int nth) {
+    (void)ith;
+    (void)nth;
+    range_job *job = arg;
+    for (;;) {
+        const int64_t begin = __atomic_fetch_add(&job->next, job->chunk, __ATOMIC_RELAXED);
+        if (begin >= job->count) {
+            return;
+        }
+        job->fn(job->ctx, begin, begin + job->chunk < job->count ? begin + job->chunk : job->count);
+    }
+}
+
+int ck_pool_for(ck_pool *pool, int64_t count, int64_t min_chunk, ck_range_fn fn, void *ctx) {
+    if (count < 0 || min_chunk < 1) {
+        return CK_ESHAPE;
+    }
+    if (count == 0) {
+        return CK_OK;
+    }
+    ck_pool_lock(pool);
+    const int nth = ck_pool_threads(pool);
+    int64_t chunk = (count + nth - 1) / nth;
+    if (chunk < min_chunk) chunk = min_chunk;
+    range_job job = {.fn = fn, .ctx = ctx, .count = count, .chunk = chunk, .next = 0};
+    if (nth == 1 || chunk >= count) {
+        fn(ctx, 0, count);
+    } else {
+        ck_pool_run(pool, run_ranges, &job);
     }
     ck_pool_unlock(pool);
     return CK_OK;
