@@ -3,12 +3,23 @@
 // formats); only the per-block float scaling and the final sums are ordered differently from the scalar path.
 // Compiled for any x86-64: each function carries its own target attribute and is only called after
 // ck_cpu_has_avx2() said yes.
+//
+// The VNNI tiers compile the quantized kernels again (ck_dot_avxvnni.c, ck_dot_avx512vnni.c define CK_DOT_VNNI and
+// the names): dot_i8, dot_u8_i8 and madd_add become vpdpbusd / vpdpwssd, which form the same exact int32 sums with
+// fewer instructions, and everything else is this code -- so each tier's result is the AVX2 one, bit for bit, and
+// the tiled kernels of each tier (ck_gemm_avx2.c) match their tier's per-pair results.
 #include "ck_internal.h"
 
 #if CK_X86
 #include <immintrin.h>
 
-CK_AVX2_FN static inline float hsum_ps(__m256 v) {
+#ifndef CK_DOT_VNNI // compiled on its own: the AVX2 tier
+#define CK_DOT_VNNI 0
+#define CK_FN CK_AVX2_FN
+#define CK_NAME(f) f##_avx2
+#endif
+
+CK_FN static inline float hsum_ps(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
@@ -18,40 +29,57 @@ CK_AVX2_FN static inline float hsum_ps(__m256 v) {
 // fp16 fields as floats. The halves must enter the register through a 32-bit movd, which zeroes the rest of
 // it: left alone, clang inserts the 16 bits into whatever register it likes -- often the accumulator --
 // which chains every block onto the one before. The empty asm pins the movd for a single half.
-CK_AVX2_FN static inline float half(const void *p) {
+CK_FN static inline float half(const void *p) {
     __m128i v = _mm_cvtsi32_si128((int)ck_load_u16(p));
     __asm__("" : "+x"(v));
     return _mm_cvtss_f32(_mm_cvtph_ps(v));
 }
 
 // The product of two fp16 fields, both converted by one instruction.
-CK_AVX2_FN static inline float half_product(const void *p, const void *q) {
+CK_FN static inline float half_product(const void *p, const void *q) {
     const uint32_t pair = (uint32_t)ck_load_u16(p) | ((uint32_t)ck_load_u16(q) << 16);
     const __m128 v = _mm_cvtph_ps(_mm_cvtsi32_si128((int)pair));
     return _mm_cvtss_f32(_mm_mul_ss(v, _mm_movehdup_ps(v)));
 }
 
-// 32 signed bytes times 32 signed bytes -> 8 int32 sums of 4 products. maddubs wants its first operand
-// unsigned, so the sign of x moves onto y. |x| <= 128 and |y| <= 127 keeps each int16 pair sum below 2^15.
-CK_AVX2_FN static inline __m256i dot_i8(__m256i x, __m256i y) {
+// 32 signed bytes times 32 signed bytes -> 8 int32 sums of 4 products. maddubs (and vpdpbusd) want their first
+// operand unsigned, so the sign of x moves onto y. |x| <= 128 and |y| <= 127 keeps each int16 pair sum below 2^15.
+CK_FN static inline __m256i dot_i8(__m256i x, __m256i y) {
+#if CK_DOT_VNNI
+    return CK_DPBUSD(_mm256_setzero_si256(), _mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+#else
     const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
     return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+#endif
 }
 
 // 32 unsigned bytes (< 64) times 32 signed bytes -> 8 int32 sums of 4 products.
-CK_AVX2_FN static inline __m256i dot_u8_i8(__m256i u, __m256i y) {
+CK_FN static inline __m256i dot_u8_i8(__m256i u, __m256i y) {
+#if CK_DOT_VNNI
+    return CK_DPBUSD(_mm256_setzero_si256(), u, y);
+#else
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, y), _mm256_set1_epi16(1));
+#endif
+}
+
+// sum + the int32 sums of adjacent int16 products p * s. No pair here reaches the one case where madd wraps.
+CK_FN static inline __m256i madd_add(__m256i sum, __m256i p, __m256i s) {
+#if CK_DOT_VNNI
+    return CK_DPWSSD(sum, p, s);
+#else
+    return _mm256_add_epi32(sum, _mm256_madd_epi16(p, s));
+#endif
 }
 
 // The 32 nibbles of 16 bytes in element order: low nibbles (elements 0..15), then high nibbles (16..31).
-CK_AVX2_FN static inline __m256i nibbles(const uint8_t *qs) {
+CK_FN static inline __m256i nibbles(const uint8_t *qs) {
     const __m128i b = _mm_loadu_si128((const __m128i *)qs);
     const __m256i both = _mm256_set_m128i(_mm_srli_epi16(b, 4), b);
     return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
 }
 
 // Byte j = 0xff where bit j of `bits` is set, else 0.
-CK_AVX2_FN static inline __m256i bit_mask(const uint8_t qh[4]) {
+CK_FN static inline __m256i bit_mask(const uint8_t qh[4]) {
     uint32_t bits;
     memcpy(&bits, qh, 4);
     const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits),
@@ -63,7 +91,9 @@ CK_AVX2_FN static inline __m256i bit_mask(const uint8_t qh[4]) {
 
 // ---------------------------------------------------------------- float formats
 
-CK_AVX2_FN float ck_dot_f32_avx2(int64_t n, const void *w, const void *x) {
+#if !CK_DOT_VNNI // the VNNI tiers run these
+
+CK_FN float ck_dot_f32_avx2(int64_t n, const void *w, const void *x) {
     const float *a = w, *b = x;
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     int64_t i = 0;
@@ -83,7 +113,7 @@ CK_AVX2_FN float ck_dot_f32_avx2(int64_t n, const void *w, const void *x) {
     return sum;
 }
 
-CK_AVX2_FN float ck_dot_f16_avx2(int64_t n, const void *w, const void *x) {
+CK_FN float ck_dot_f16_avx2(int64_t n, const void *w, const void *x) {
     const uint16_t *a = w, *b = x;
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
 #define CK_H8(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
@@ -105,7 +135,7 @@ CK_AVX2_FN float ck_dot_f16_avx2(int64_t n, const void *w, const void *x) {
     return sum;
 }
 
-CK_AVX2_FN float ck_dot_bf16_avx2(int64_t n, const void *w, const void *x) {
+CK_FN float ck_dot_bf16_avx2(int64_t n, const void *w, const void *x) {
     const uint16_t *a = w, *b = x;
     __m256 s0 = _mm256_setzero_ps(), s1 = s0;
 #define CK_B8(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
@@ -124,6 +154,8 @@ CK_AVX2_FN float ck_dot_bf16_avx2(int64_t n, const void *w, const void *x) {
     }
     return sum;
 }
+
+#endif
 
 // ---------------------------------------------------------------- 32-wide formats
 
@@ -148,7 +180,7 @@ CK_AVX2_FN float ck_dot_bf16_avx2(int64_t n, const void *w, const void *x) {
     } while (0)
 
 // [w.d * x.d, w.m * x.s, ...] for the _1 formats, whose d and m (and x's d and s) are adjacent fp16 pairs.
-CK_AVX2_FN static inline __m128 scales_1(const void *wdm, const void *xds) {
+CK_FN static inline __m128 scales_1(const void *wdm, const void *xds) {
     uint32_t w32, x32;
     memcpy(&w32, wdm, 4);
     memcpy(&x32, xds, 4);
@@ -156,7 +188,7 @@ CK_AVX2_FN static inline __m128 scales_1(const void *wdm, const void *xds) {
     return _mm_mul_ps(v, _mm_movehl_ps(v, v));
 }
 
-CK_AVX2_FN static inline __m256 step_q8_0(const ck_block_q8_0 *a, const ck_block_q8_0 *b, __m256 acc, __m128 *mins) {
+CK_FN static inline __m256 step_q8_0(const ck_block_q8_0 *a, const ck_block_q8_0 *b, __m256 acc, __m128 *mins) {
     (void)mins;
     const __m256i qa = _mm256_loadu_si256((const __m256i *)a->qs);
     const __m256i qb = _mm256_loadu_si256((const __m256i *)b->qs);
@@ -164,13 +196,13 @@ CK_AVX2_FN static inline __m256 step_q8_0(const ck_block_q8_0 *a, const ck_block
     return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
 }
 
-CK_AVX2_FN float ck_dot_q8_0_avx2(int64_t n, const void *w, const void *x) {
+CK_FN float CK_NAME(ck_dot_q8_0)(int64_t n, const void *w, const void *x) {
     const ck_block_q8_0 *a = w;
     const ck_block_q8_0 *b = x;
     CK_DOT_LOOP(step_q8_0, a, b, n);
 }
 
-CK_AVX2_FN static inline __m256 step_q4_0(const ck_block_q4_0 *a, const ck_block_q8_0 *b, __m256 acc, __m128 *mins) {
+CK_FN static inline __m256 step_q4_0(const ck_block_q4_0 *a, const ck_block_q8_0 *b, __m256 acc, __m128 *mins) {
     (void)mins;
     const __m256i qa = _mm256_sub_epi8(nibbles(a->qs), _mm256_set1_epi8(8));
     const __m256i qb = _mm256_loadu_si256((const __m256i *)b->qs);
@@ -178,20 +210,20 @@ CK_AVX2_FN static inline __m256 step_q4_0(const ck_block_q4_0 *a, const ck_block
     return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
 }
 
-CK_AVX2_FN float ck_dot_q4_0_avx2(int64_t n, const void *w, const void *x) {
+CK_FN float CK_NAME(ck_dot_q4_0)(int64_t n, const void *w, const void *x) {
     const ck_block_q4_0 *a = w;
     const ck_block_q8_0 *b = x;
     CK_DOT_LOOP(step_q4_0, a, b, n);
 }
 
-CK_AVX2_FN static inline __m256 step_q4_1(const ck_block_q4_1 *a, const ck_block_q8_1 *b, __m256 acc, __m128 *mins) {
+CK_FN static inline __m256 step_q4_1(const ck_block_q4_1 *a, const ck_block_q8_1 *b, __m256 acc, __m128 *mins) {
     const __m128 s = scales_1(&a->d, &b->d);
     *mins = _mm_add_ps(*mins, s);
     const __m256i qb = _mm256_loadu_si256((const __m256i *)b->qs);
     return _mm256_fmadd_ps(_mm256_broadcastss_ps(s), _mm256_cvtepi32_ps(dot_u8_i8(nibbles(a->qs), qb)), acc);
 }
 
-CK_AVX2_FN float ck_dot_q4_1_avx2(int64_t n, const void *w, const void *x) {
+CK_FN float CK_NAME(ck_dot_q4_1)(int64_t n, const void *w, const void *x) {
     const ck_block_q4_1 *a = w;
     const ck_block_q8_1 *b = x;
     CK_DOT_LOOP(step_q4_1, a, b, n);
@@ -199,7 +231,7 @@ CK_AVX2_FN float ck_dot_q4_1_avx2(int64_t n, const void *w, const void *x) {
 
 // Q5_0: q - 16 is the nibble when bit 4 is set and the nibble - 16 (the nibble with 0xf0 or'ed in, as a
 // signed byte) when it is clear.
-CK_AVX2_FN static inline __m256 step_q5_0(const ck_block_q5_0 *a, const ck_block_q8_0 *b, __m256 acc, __m128 *mins) {
+CK_FN static inline __m256 step_q5_0(const ck_block_q5_0 *a, const ck_block_q8_0 *b, __m256 acc, __m128 *mins) {
     (void)mins;
     const __m256i high = _mm256_andnot_si256(bit_mask(a->qh), _mm256_set1_epi8((char)0xf0));
     const __m256i qa = _mm256_or_si256(nibbles(a->qs), high);
@@ -208,13 +240,13 @@ CK_AVX2_FN static inline __m256 step_q5_0(const ck_block_q5_0 *a, const ck_block
     return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
 }
 
-CK_AVX2_FN float ck_dot_q5_0_avx2(int64_t n, const void *w, const void *x) {
+CK_FN float CK_NAME(ck_dot_q5_0)(int64_t n, const void *w, const void *x) {
     const ck_block_q5_0 *a = w;
     const ck_block_q8_0 *b = x;
     CK_DOT_LOOP(step_q5_0, a, b, n);
 }
 
-CK_AVX2_FN static inline __m256 step_q5_1(const ck_block_q5_1 *a, const ck_block_q8_1 *b, __m256 acc, __m128 *mins) {
+CK_FN static inline __m256 step_q5_1(const ck_block_q5_1 *a, const ck_block_q8_1 *b, __m256 acc, __m128 *mins) {
     const __m128 s = scales_1(&a->d, &b->d);
     *mins = _mm_add_ps(*mins, s);
     const __m256i high = _mm256_and_si256(bit_mask(a->qh), _mm256_set1_epi8(0x10));
@@ -223,7 +255,7 @@ CK_AVX2_FN static inline __m256 step_q5_1(const ck_block_q5_1 *a, const ck_block
     return _mm256_fmadd_ps(_mm256_broadcastss_ps(s), _mm256_cvtepi32_ps(dot_u8_i8(qa, qb)), acc);
 }
 
-CK_AVX2_FN float ck_dot_q5_1_avx2(int64_t n, const void *w, const void *x) {
+CK_FN float CK_NAME(ck_dot_q5_1)(int64_t n, const void *w, const void *x) {
     const ck_block_q5_1 *a = w;
     const ck_block_q8_1 *b = x;
     CK_DOT_LOOP(step_q5_1, a, b, n);
@@ -234,7 +266,7 @@ CK_AVX2_FN float ck_dot_q5_1_avx2(int64_t n, const void *w, const void *x) {
 // ---------------------------------------------------------------- K formats
 
 // sum over the 8 sub-blocks of m[s] * (bsums[2s] + bsums[2s+1]), exact.
-CK_AVX2_FN static inline int k_min_sum(const uint8_t m[8], const int16_t bsums[16]) {
+CK_FN static inline int k_min_sum(const uint8_t m[8], const int16_t bsums[16]) {
     const __m128i lo = _mm_loadu_si128((const __m128i *)bsums);
     const __m128i hi = _mm_loadu_si128((const __m128i *)(bsums + 8));
     const __m128i pairs = _mm_hadd_epi16(lo, hi); // 8 sums of 32 quants, |.| <= 4064
@@ -245,7 +277,7 @@ CK_AVX2_FN static inline int k_min_sum(const uint8_t m[8], const int16_t bsums[1
     return _mm_cvtsi128_si32(p);
 }
 
-CK_AVX2_FN float ck_dot_q4_K_avx2(int64_t n, const void *w, const void *x) {
+CK_FN float CK_NAME(ck_dot_q4_K)(int64_t n, const void *w, const void *x) {
     const ck_block_q4_K *a = w;
     const ck_block_q8_K *b = x;
     const __m256i low4 = _mm256_set1_epi8(0x0f);
@@ -263,8 +295,8 @@ CK_AVX2_FN float ck_dot_q4_K_avx2(int64_t n, const void *w, const void *x) {
             const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4);
             const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)y));
             const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(y + 32)));
-            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * k])));
-            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * k + 1])));
+            sum = madd_add(sum, plo, _mm256_set1_epi16(sc[2 * k]));
+            sum = madd_add(sum, phi, _mm256_set1_epi16(sc[2 * k + 1]));
         }
         const float d = half(&a[i].d) * b[i].d;
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
@@ -273,7 +305,7 @@ CK_AVX2_FN float ck_dot_q4_K_avx2(int64_t n, const void *w, const void *x) {
     return hsum_ps(acc) - mins;
 }
 
-CK_AVX2_FN float ck_dot_q5_K_avx2(int64_t n, const void *w, const void *x) {
+CK_FN float CK_NAME(ck_dot_q5_K)(int64_t n, const void *w, const void *x) {
     const ck_block_q5_K *a = w;
     const ck_block_q8_K *b = x;
     const __m256i low4 = _mm256_set1_epi8(0x0f);
@@ -297,8 +329,8 @@ CK_AVX2_FN float ck_dot_q5_K_avx2(int64_t n, const void *w, const void *x) {
             const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4), hhi);
             const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)y));
             const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(y + 32)));
-            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * k])));
-            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * k + 1])));
+            sum = madd_add(sum, plo, _mm256_set1_epi16(sc[2 * k]));
+            sum = madd_add(sum, phi, _mm256_set1_epi16(sc[2 * k + 1]));
         }
         const float d = half(&a[i].d) * b[i].d;
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
@@ -309,7 +341,7 @@ CK_AVX2_FN float ck_dot_q5_K_avx2(int64_t n, const void *w, const void *x) {
 
 // Q6_K: the unsigned 6-bit values u (0..63) are multiplied with maddubs and the offset handled once per
 // super-block: sum_s sc[s] * sum((u-32)*y) = sum_s sc[s] * sum(u*y) - 32 * sum_s sc[s] * bsums[s].
-CK_AVX2_FN float ck_dot_q6_K_avx2(int64_t n, const void *w, const void *x) {
+CK_FN float CK_NAME(ck_dot_q6_K)(int64_t n, const void *w, const void *x) {
     const ck_block_q6_K *a = w;
     const ck_block_q8_K *b = x;
     const __m256i low4 = _mm256_set1_epi8(0x0f);
@@ -344,7 +376,7 @@ CK_AVX2_FN float ck_dot_q6_K_avx2(int64_t n, const void *w, const void *x) {
                 const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(a[i].scales[t + 1]),
                                                        _mm_set1_epi16(a[i].scales[t]));
                 const __m256i p = _mm256_maddubs_epi16(u[s], _mm256_loadu_si256((const __m256i *)(y + 32 * s)));
-                sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, scale));
+                sum = madd_add(sum, p, scale);
             }
         }
         const float d = half(&a[i].d) * b[i].d;

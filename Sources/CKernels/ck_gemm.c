@@ -1,7 +1,8 @@
 // Tiled matrix products for batches of several columns: each weight row is unpacked once into plain bytes and
 // scales, then multiplied with every activation column of the batch, so the bit-fiddling of a block format is paid
 // once per row instead of once per (row, column) pair. This file holds the layouts, the activation packing, the
-// portable kernels (the scalar twin) and the entry point; ck_gemm_avx2.c holds the AVX2 kernels.
+// portable kernels (the scalar twin) and the entry point; ck_gemm_avx2.c holds the AVX2 kernels, and compiled again
+// by ck_gemm_avxvnni.c and ck_gemm_avx512vnni.c, the VNNI tiers'.
 //
 // The result for each (row, column) is bit for bit what the per-pair dot product on the same path gives
 // (ck_scalar_dot.c, ck_avx2_dot.c): the activations are quantized by the same quantizer, the same integers are
@@ -50,7 +51,8 @@ int64_t ck_gemm_min_batch(uint32_t type) {
 
 // A packed X32 column of `cols` elements (nb = cols/32, nbp = ck_pad8(nb)):
 //   int8 qs[cols] | float d[nbp] (Q8_0's fp16 scale) | float s[nbp] (Q8_1's fp16 block sum)
-// The AVX2 path stores each block's quants in its kernels' order, the scalar path in element order.
+// The SIMD tiers store each block's quants in their kernels' order (the VNNI tiers offset by 128, see
+// ck_gemm_avx2.c), the scalar tier in element order.
 // A packed K column: cols/256 ck_block_q8_K (AVX2: quants and bsums reordered likewise).
 size_t ck_gemm_x_bytes(int kind, int64_t cols) {
     if (kind == CK_GEMM_X32) {
@@ -85,16 +87,33 @@ static void repack_x32_ref(const float *x, const ck_block_q8_0 *b, int64_t cols,
     }
 }
 
-void ck_gemm_pack_x(int avx2, int kind, const float *x, void *out, int64_t cols, void *tmp) {
-    const ck_type_traits *t = ck_traits(kind == CK_GEMM_K ? CK_TYPE_Q8_K : CK_TYPE_Q8_0);
-    const ck_quantize_fn quantize = avx2 && t->quant_avx2 != NULL ? t->quant_avx2 : t->quant_ref;
-    quantize(x, kind == CK_GEMM_K ? out : tmp, cols);
 #if CK_X86
-    if (avx2) {
+static ck_gemm_repack_fn repack_x32(int tier) {
+    switch (tier) {
+    case CK_TIER_AVX_VNNI: return ck_gemm_repack_x32_avxvnni;
+    case CK_TIER_AVX512_VNNI: return ck_gemm_repack_x32_avx512vnni;
+    default: return ck_gemm_repack_x32_avx2;
+    }
+}
+
+static ck_gemm_group_fn group_fn(int tier) {
+    switch (tier) {
+    case CK_TIER_AVX_VNNI: return ck_gemm_group_avxvnni;
+    case CK_TIER_AVX512_VNNI: return ck_gemm_group_avx512vnni;
+    default: return ck_gemm_group_avx2;
+    }
+}
+#endif
+
+void ck_gemm_pack_x(int tier, int kind, const float *x, void *out, int64_t cols, void *tmp) {
+    const ck_type_traits *t = ck_traits(kind == CK_GEMM_K ? CK_TYPE_Q8_K : CK_TYPE_Q8_0);
+    ck_tier_quant(t, tier)(x, kind == CK_GEMM_K ? out : tmp, cols);
+#if CK_X86
+    if (tier >= CK_TIER_AVX2) {
         if (kind == CK_GEMM_K) {
             ck_gemm_order_q8_K_avx2(out, cols);
         } else {
-            ck_gemm_repack_x32_avx2(x, tmp, cols, out);
+            repack_x32(tier)(x, tmp, cols, out);
         }
         return;
     }
@@ -269,32 +288,40 @@ static float dot_k_ref(const uint8_t *w, int q6, const uint8_t *x, int64_t cols)
 
 // ---------------------------------------------------------------- entry
 
-// Rows are unpacked four at a time, just before use, so they are still in L1 or L2 while every column passes over
-// them: room for four rows, and for the AVX2 kernels' interleaved copy of them (ck_gemm_avx2.c).
-size_t ck_gemm_work_bytes(uint32_t type, int64_t cols) {
-    const int kind = ck_gemm_kind(type);
-    const size_t group = kind == CK_GEMM_X32 ? 320 * (size_t)(cols / CK_QK)
-                                             : 160 * (size_t)(cols / CK_QK) + 192 * (size_t)(cols / CK_QK_K);
-    return 4 * ck_gemm_row_stride(kind, cols) + group;
+// Rows are unpacked a group at a time (four, or eight for the 512-bit kernels), just before use, so they are still
+// in L1 or L2 while every column passes over them: room for a group's rows, and for the SIMD kernels' interleaved
+// copy of them (ck_gemm_avx2.c), whatever the tier.
+int ck_gemm_group_rows(int tier) {
+    return tier == CK_TIER_AVX512_VNNI ? CK_GEMM_WIDE_ROWS : 4;
 }
 
-void ck_gemm_rows(int avx2, uint32_t type, const void *W, size_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
+size_t ck_gemm_work_bytes(uint32_t type, int64_t cols) {
+    const int kind = ck_gemm_kind(type);
+    const size_t quads = CK_GEMM_WIDE_ROWS / 4;
+    const size_t group = kind == CK_GEMM_X32 ? 320 * (size_t)(cols / CK_QK)
+                                             : 160 * (size_t)(cols / CK_QK) + 192 * (size_t)(cols / CK_QK_K);
+    return quads * (4 * ck_gemm_row_stride(kind, cols) + group);
+}
+
+void ck_gemm_rows(int tier, uint32_t type, const void *W, size_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
                   const void *X, size_t x_stride, int64_t batch, float *Y, int64_t y_stride, void *work) {
     const int kind = ck_gemm_kind(type);
     const size_t ws = ck_gemm_row_stride(kind, cols);
     const int is_signed = type == CK_TYPE_Q8_0 || type == CK_TYPE_Q4_0 || type == CK_TYPE_Q5_0;
     const int q6 = type == CK_TYPE_Q6_K;
     uint8_t *buf = work;
-    for (int64_t r = r0; r < r1; r += 4) {
-        const int n = r1 - r < 4 ? (int)(r1 - r) : 4;
+    const int rows = ck_gemm_group_rows(tier);
+#if CK_X86
+    const ck_gemm_group_fn group = tier >= CK_TIER_AVX2 ? group_fn(tier) : NULL;
+#endif
+    for (int64_t r = r0; r < r1; r += rows) {
+        const int n = r1 - r < rows ? (int)(r1 - r) : rows;
         const uint8_t *src = (const uint8_t *)W + (size_t)r * row_bytes;
 #if CK_X86
-        if (avx2) {
-            ck_gemm_group_avx2(type, src, row_bytes, n, cols, X, x_stride, batch, Y + r, y_stride, buf);
+        if (group != NULL) {
+            group(type, src, row_bytes, n, cols, X, x_stride, batch, Y + r, y_stride, buf);
             continue;
         }
-#else
-        (void)avx2;
 #endif
         for (int i = 0; i < n; i++) {
             if (kind == CK_GEMM_X32) {

@@ -6,7 +6,11 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #define CK_X86 1
+// Target attributes of the tiers' kernels (ck_kernels.h: CK_TIER_*). Each x86 kernel carries its tier's and runs only
+// after ck_cpu_has_tier said yes; the translation units are compiled for plain x86-64.
 #define CK_AVX2_FN __attribute__((target("avx2,fma,f16c")))
+#define CK_AVX_VNNI_FN __attribute__((target("avx2,fma,f16c,avxvnni")))
+#define CK_AVX512_VNNI_FN __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #else
 #define CK_X86 0
 #endif
@@ -50,15 +54,16 @@ typedef struct {
     size_t block_bytes;
     int64_t vec_dot_type;      // -1: not a weight type
     ck_dequantize_fn dequantize;
-    ck_vec_dot_fn dot_ref;
-    ck_vec_dot_fn dot_avx2;    // NULL when not built for x86
+    ck_vec_dot_fn dot[CK_TIER_COUNT]; // by tier; [CK_TIER_SCALAR] set for weight types, NULL elsewhere: the tier below's
     ck_quantize_fn quant_ref;  // non-NULL for activation types
-    ck_quantize_fn quant_avx2;
+    ck_quantize_fn quant_avx2; // the AVX2 and VNNI tiers' (NULL when not built for x86)
 } ck_type_traits;
 
 // The traits of `type`, or NULL for a type this library does not know.
 const ck_type_traits *ck_traits(uint32_t type);
-// The dot product / quantizer a dispatched call uses now (scalar when forced or without AVX2).
+// The dot product / quantizer of a tier (the CPU must have it), and those a dispatched call uses now (ck_tier()).
+ck_vec_dot_fn ck_tier_dot(const ck_type_traits *t, int tier);
+ck_quantize_fn ck_tier_quant(const ck_type_traits *t, int tier);
 ck_vec_dot_fn ck_select_dot(const ck_type_traits *t);
 ck_quantize_fn ck_select_quant(const ck_type_traits *t);
 
@@ -72,22 +77,24 @@ void ck_pool_unlock(ck_pool *pool);
 void ck_pool_run(ck_pool *pool, ck_job_fn fn, void *arg);
 void *ck_pool_scratch(ck_pool *pool, size_t bytes);
 
-// Tiled matrix products (ck_gemm.c, AVX2 kernels in ck_gemm_avx2.c), taken by ck_matmul / ck_matmul_many for batches
+// Tiled matrix products (ck_gemm.c; AVX2 and VNNI kernels in ck_gemm_avx2.c), taken by ck_matmul / ck_matmul_many for batches
 // of at least ck_gemm_min_batch(type) columns. A weight type's tiled kind (CK_GEMM_NONE: only the per-pair dot) names
 // the layout its activation columns are packed in: X32 (Q4_0 Q4_1 Q5_0 Q5_1 Q8_0: Q8_0 quants, float scales and
 // block sums) or K (Q4_K Q5_K Q6_K: Q8_K blocks). ck_gemm_rows computes Y[b*y_stride + r] for r0 <= r < r1 and
 // b < batch from packed column b at X + b*x_stride (X and x_stride 64-byte aligned), unpacking rows into `work`
-// (ck_gemm_work_bytes, 64-byte aligned). avx2: nonzero for the AVX2 kernels (the caller checked ck_using_avx2), zero
-// for their scalar twins; pack and multiply with the same value, as the packed quants' order differs. Each result
-// equals, bit for bit, the per-pair dot product on the same path.
+// (ck_gemm_work_bytes, 64-byte aligned). tier: the kernels' (ck_kernels.h; the caller checked the CPU has it); pack
+// and multiply with the same tier, as the packed quants' order and form differ. Each result equals, bit for bit, the
+// per-pair dot product of the same tier -- and so, above the scalar tier, of every other tier.
 enum { CK_GEMM_NONE = 0, CK_GEMM_X32 = 1, CK_GEMM_K = 2 };
 int ck_gemm_kind(uint32_t type);
 int64_t ck_gemm_min_batch(uint32_t type);
 size_t ck_gemm_x_bytes(int kind, int64_t cols);
 size_t ck_gemm_pack_tmp_bytes(int64_t cols); // scratch ck_gemm_pack_x needs
-void ck_gemm_pack_x(int avx2, int kind, const float *x, void *out, int64_t cols, void *tmp);
+void ck_gemm_pack_x(int tier, int kind, const float *x, void *out, int64_t cols, void *tmp);
 size_t ck_gemm_work_bytes(uint32_t type, int64_t cols);
-void ck_gemm_rows(int avx2, uint32_t type, const void *W, size_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
+int ck_gemm_group_rows(int tier); // rows a tier's kernels unpack and multiply together (a chunk should be a multiple)
+#define CK_GEMM_WIDE_ROWS 8 // rows per group of the AVX512-VNNI kernels (512-bit vectors)
+void ck_gemm_rows(int tier, uint32_t type, const void *W, size_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
                   const void *X, size_t x_stride, int64_t batch, float *Y, int64_t y_stride, void *work);
 
 // Unpacked weight rows, shared by ck_gemm.c and ck_gemm_avx2.c (nb = cols/32 blocks, nbp = nb padded to a multiple
@@ -128,13 +135,26 @@ static inline ck_k_row ck_k_parts(uint8_t *row, int64_t cols) {
 void ck_matmul_set_tiled(int on);
 
 #if CK_X86
-// The AVX2 halves (ck_gemm_avx2.c). ck_gemm_repack_x32_avx2: Q8_0 blocks of column x into the packed X32 layout (in
-// the kernels' quant order); ck_gemm_order_q8_K_avx2: Q8_K blocks into that order, in place; ck_gemm_group_avx2: n <= 4
-// weight rows at src times every packed column, into Y[b*y_stride + r], r < n (buf: ck_gemm_work_bytes).
-void ck_gemm_repack_x32_avx2(const float *x, const void *q8_0, int64_t cols, void *out);
+// The SIMD halves (ck_gemm_avx2.c, compiled again for the VNNI tiers by ck_gemm_avxvnni.c and ck_gemm_avx512vnni.c).
+// ck_gemm_repack_x32_*: Q8_0 blocks of column x into the packed X32 layout (in the tier's quant order and form);
+// ck_gemm_order_q8_K_avx2: Q8_K blocks into the kernels' order, in place (every tier's); ck_gemm_group_*: n weight
+// rows at src (n <= the tier's ck_gemm_group_rows) times every packed column, into Y[b*y_stride + r], r < n (buf:
+// ck_gemm_work_bytes).
+typedef void (*ck_gemm_repack_fn)(const float *x, const void *q8_0, int64_t cols, void *out);
+typedef void (*ck_gemm_group_fn)(uint32_t type, const uint8_t *src, size_t row_bytes, int n, int64_t cols,
+                                 const uint8_t *X, size_t x_stride, int64_t batch, float *Y, int64_t y_stride,
+                                 uint8_t *buf);
 void ck_gemm_order_q8_K_avx2(void *q8_K, int64_t cols);
+void ck_gemm_repack_x32_avx2(const float *x, const void *q8_0, int64_t cols, void *out);
+void ck_gemm_repack_x32_avxvnni(const float *x, const void *q8_0, int64_t cols, void *out);
+void ck_gemm_repack_x32_avx512vnni(const float *x, const void *q8_0, int64_t cols, void *out);
 void ck_gemm_group_avx2(uint32_t type, const uint8_t *src, size_t row_bytes, int n, int64_t cols, const uint8_t *X,
                         size_t x_stride, int64_t batch, float *Y, int64_t y_stride, uint8_t *buf);
+void ck_gemm_group_avxvnni(uint32_t type, const uint8_t *src, size_t row_bytes, int n, int64_t cols, const uint8_t *X,
+                           size_t x_stride, int64_t batch, float *Y, int64_t y_stride, uint8_t *buf);
+void ck_gemm_group_avx512vnni(uint32_t type, const uint8_t *src, size_t row_bytes, int n, int64_t cols,
+                              const uint8_t *X, size_t x_stride, int64_t batch, float *Y, int64_t y_stride,
+                              uint8_t *buf);
 #endif
 
 // 6-bit scales and mins of a Q4_K / Q5_K super-block, unpacked: sc[0..7], m[0..7].
@@ -205,7 +225,8 @@ void ck_quantize_q8_1_ref(const float *x, void *y, int64_t n);
 void ck_quantize_q8_K_ref(const float *x, void *y, int64_t n);
 
 #if CK_X86
-// AVX2 twins (ck_avx2_dot.c, ck_avx2_quantize.c); call only when ck_cpu_has_avx2().
+// AVX2 twins (ck_avx2_dot.c, ck_avx2_quantize.c); call only when ck_cpu_has_avx2(). The quantized dot products again
+// for the VNNI tiers (ck_dot_avxvnni.c, ck_dot_avx512vnni.c: ck_avx2_dot.c recompiled), bitwise equal to the AVX2 ones.
 float ck_dot_f32_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_f16_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_bf16_avx2(int64_t n, const void *w, const void *x);
@@ -217,6 +238,22 @@ float ck_dot_q8_0_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_q4_K_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_q5_K_avx2(int64_t n, const void *w, const void *x);
 float ck_dot_q6_K_avx2(int64_t n, const void *w, const void *x);
+float ck_dot_q4_0_avxvnni(int64_t n, const void *w, const void *x);
+float ck_dot_q4_1_avxvnni(int64_t n, const void *w, const void *x);
+float ck_dot_q5_0_avxvnni(int64_t n, const void *w, const void *x);
+float ck_dot_q5_1_avxvnni(int64_t n, const void *w, const void *x);
+float ck_dot_q8_0_avxvnni(int64_t n, const void *w, const void *x);
+float ck_dot_q4_K_avxvnni(int64_t n, const void *w, const void *x);
+float ck_dot_q5_K_avxvnni(int64_t n, const void *w, const void *x);
+float ck_dot_q6_K_avxvnni(int64_t n, const void *w, const void *x);
+float ck_dot_q4_0_avx512vnni(int64_t n, const void *w, const void *x);
+float ck_dot_q4_1_avx512vnni(int64_t n, const void *w, const void *x);
+float ck_dot_q5_0_avx512vnni(int64_t n, const void *w, const void *x);
+float ck_dot_q5_1_avx512vnni(int64_t n, const void *w, const void *x);
+float ck_dot_q8_0_avx512vnni(int64_t n, const void *w, const void *x);
+float ck_dot_q4_K_avx512vnni(int64_t n, const void *w, const void *x);
+float ck_dot_q5_K_avx512vnni(int64_t n, const void *w, const void *x);
+float ck_dot_q6_K_avx512vnni(int64_t n, const void *w, const void *x);
 
 void ck_quantize_f16_avx2(const float *x, void *y, int64_t n);
 void ck_quantize_bf16_avx2(const float *x, void *y, int64_t n);

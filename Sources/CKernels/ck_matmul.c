@@ -62,7 +62,7 @@ static size_t round64(size_t n) {
 // per-pair dot. Work items are (matrix, chunk of rows); threads take them in order until none are left, each with
 // its own unpacking buffer.
 typedef struct {
-    int count, avx2;
+    int count, tier;
     uint32_t type[CK_MATMUL_MANY_MAX];
     ck_vec_dot_fn dot[CK_MATMUL_MANY_MAX]; // NULL: tiled
     const uint8_t *W[CK_MATMUL_MANY_MAX];
@@ -95,7 +95,7 @@ static void tiled_items(void *arg, int ith, int nth) {
         const int64_t r0 = (item - job->first_item[m]) * job->chunk[m];
         const int64_t r1 = r0 + job->chunk[m] < rows ? r0 + job->chunk[m] : rows;
         if (job->dot[m] == NULL) {
-            ck_gemm_rows(job->avx2, job->type[m], job->W[m], job->row_bytes[m], r0, r1, job->cols, job->X[m],
+            ck_gemm_rows(job->tier, job->type[m], job->W[m], job->row_bytes[m], r0, r1, job->cols, job->X[m],
                          job->x_stride[m], job->batch, job->Y[m], rows, work);
             continue;
         }
@@ -110,7 +110,7 @@ static void tiled_items(void *arg, int ith, int nth) {
 
 // Packing the activations is shared out too: work items are (layout, column) pairs.
 typedef struct {
-    int n_layouts, avx2;
+    int n_layouts, tier;
     int kind[CK_MATMUL_MANY_MAX];             // a tiled kind, or CK_GEMM_NONE: quantize
     ck_quantize_fn quantize[CK_MATMUL_MANY_MAX];
     uint8_t *dst[CK_MATMUL_MANY_MAX];         // batch columns, stride apart
@@ -134,7 +134,7 @@ static void pack_columns(void *arg, int ith, int nth) {
         const int64_t b = item % job->batch;
         uint8_t *out = job->dst[k] + (size_t)b * job->stride[k];
         if (job->kind[k] != CK_GEMM_NONE) {
-            ck_gemm_pack_x(job->avx2, job->kind[k], job->X + b * job->cols, out, job->cols,
+            ck_gemm_pack_x(job->tier, job->kind[k], job->X + b * job->cols, out, job->cols,
                            job->work + (size_t)ith * job->work_bytes);
         } else {
             job->quantize[k](job->X + b * job->cols, out, job->cols);
@@ -148,7 +148,9 @@ static void pack_columns(void *arg, int ith, int nth) {
 static int matmul_tiled(ck_pool *pool, int count, const uint32_t *types, const void *const *Ws, const int64_t *rows,
                         const size_t *row_bytes, int64_t cols, const float *X, int64_t batch, float *const *Ys) {
     const int nth = ck_pool_threads(pool);
-    tiled_job job = {.count = count, .avx2 = ck_using_avx2(), .cols = cols, .batch = batch, .next = 0};
+    // One tier for the whole product: the packing and the kernels must agree on it.
+    tiled_job job = {.count = count, .tier = ck_tier(), .cols = cols, .batch = batch, .next = 0};
+    const int64_t group = ck_gemm_group_rows(job.tier);
     // Layouts: a tiled kind's packing (keyed -1 - kind) or a per-pair activation type (its type id).
     int64_t keys[CK_MATMUL_MANY_MAX];
     size_t key_bytes[CK_MATMUL_MANY_MAX];
@@ -168,14 +170,14 @@ static int matmul_tiled(ck_pool *pool, int count, const uint32_t *types, const v
         }
         key_of[m] = k;
         job.type[m] = types[m];
-        job.dot[m] = kind != CK_GEMM_NONE ? NULL : ck_select_dot(t);
+        job.dot[m] = kind != CK_GEMM_NONE ? NULL : ck_tier_dot(t, job.tier);
         job.W[m] = Ws[m];
         job.row_bytes[m] = row_bytes[m];
         job.rows[m] = rows[m];
         job.Y[m] = Ys[m];
-        // About four items per thread per matrix for balance, in whole groups of four rows.
+        // About four items per thread per matrix for balance, in whole groups of rows.
         int64_t chunk = (rows[m] + 4 * nth - 1) / (4 * nth);
-        chunk = chunk < 4 ? 4 : (chunk + 3) / 4 * 4;
+        chunk = chunk < group ? group : (chunk + group - 1) / group * group;
         job.chunk[m] = chunk;
         job.first_item[m + 1] = job.first_item[m] + (rows[m] + chunk - 1) / chunk;
         if (kind != CK_GEMM_NONE && ck_gemm_work_bytes(types[m], cols) > work_bytes) {
@@ -212,7 +214,7 @@ static int matmul_tiled(ck_pool *pool, int count, const uint32_t *types, const v
         ck_pool_unlock(pool);
         return CK_ENOMEM;
     }
-    pack_job pack = {.avx2 = job.avx2, .X = X, .cols = cols, .batch = batch, .work = scratch + work_at,
+    pack_job pack = {.tier = job.tier, .X = X, .cols = cols, .batch = batch, .work = scratch + work_at,
                      .work_bytes = job.work_bytes, .next = 0};
     for (int k = 0; k < n_keys; k++) {
         const uint8_t *packed = scratch + offsets[k];
@@ -223,7 +225,7 @@ static int matmul_tiled(ck_pool *pool, int count, const uint32_t *types, const v
         } else {
             const int n = pack.n_layouts++;
             pack.kind[n] = keys[k] < 0 ? (int)(-1 - keys[k]) : CK_GEMM_NONE;
-            pack.quantize[n] = keys[k] < 0 ? NULL : ck_select_quant(ck_traits((uint32_t)keys[k]));
+            pack.quantize[n] = keys[k] < 0 ? NULL : ck_tier_quant(ck_traits((uint32_t)keys[k]), job.tier);
             pack.dst[n] = scratch + offsets[k];
             pack.stride[n] = x_stride;
         }
@@ -255,7 +257,7 @@ static int matmul_tiled(ck_pool *pool, int count, const uint32_t *types, const v
 int ck_matmul(ck_pool *pool, uint32_t type, const void *W, int64_t rows, int64_t cols, size_t row_bytes,
               const float *X, int64_t batch, float *Y) {
     const ck_type_traits *t = ck_traits(type);
-    if (t == NULL || t->dot_ref == NULL) {
+    if (t == NULL || t->dot[CK_TIER_SCALAR] == NULL) {
         return CK_EUNSUPPORTED;
     }
     const size_t need = ck_row_bytes(type, cols);
@@ -392,7 +394,7 @@ int ck_matmul_many(ck_pool *pool, int count, const uint32_t *types, const void *
     job.first_row[0] = 0;
     for (int m = 0; m < count; m++) {
         const ck_type_traits *t = ck_traits(types[m]);
-        if (t == NULL || t->dot_ref == NULL) {
+        if (t == NULL || t->dot[CK_TIER_SCALAR] == NULL) {
             return CK_EUNSUPPORTED;
         }
         const size_t need = ck_row_bytes(types[m], cols);

@@ -40,7 +40,7 @@ extension Kernels {
     private static func check(_ rc: Int32) throws(KernelError) {
         switch rc {
         case Int32(CK_OK): return
-        case Int32(CK_ENOAVX2): throw KernelError("the AVX2 path needs a CPU with AVX2, FMA and F16C")
+        case Int32(CK_ENOCPU): throw KernelError("this CPU (or its OS) lacks the instructions of the kernel path asked for")
         default: throw KernelError("kernel refused its arguments (code \(rc))")
         }
     }

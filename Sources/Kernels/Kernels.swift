@@ -8,13 +8,31 @@ public enum Kernels {
         ck_type_is_weight(type.rawValue) != 0
     }
 
-    /// Whether the dispatched kernels take the AVX2 path now (the CPU has AVX2+FMA+F16C and scalar is not forced).
+    /// The tier the dispatched kernels take now: the best this CPU has, up to the cap `limitTier` set.
+    public static var tier: KernelTier {
+        KernelTier(rawValue: Int(ck_tier())) ?? .scalar
+    }
+
+    /// The tiers this CPU (and its OS) can run, slowest first; always starts with `.scalar`.
+    public static var availableTiers: [KernelTier] {
+        KernelTier.allCases.filter(\.isAvailable)
+    }
+
+    /// Whether the dispatched kernels take an AVX2 (or VNNI) tier now: the CPU has AVX2+FMA+F16C and no cap is
+    /// below it.
     public static var usingAVX2: Bool { ck_using_avx2() != 0 }
 
     /// Whether the CPU offers AVX2+FMA+F16C, whatever `forceScalar` says.
     public static var avx2Available: Bool { ck_cpu_has_avx2() != 0 }
 
-    /// Makes every dispatched kernel take the scalar reference path (for tests and comparisons); process-wide.
+    /// Caps the tier every dispatched kernel takes at `tier` (the best one at or below it that the CPU has); nil
+    /// lifts the cap. For tests and comparisons; process-wide.
+    public static func limitTier(to tier: KernelTier?) {
+        ck_force_path(Int32((tier ?? KernelTier.allCases.last!).rawValue))
+    }
+
+    /// Makes every dispatched kernel take the scalar reference path (for tests and comparisons), or lifts any cap;
+    /// process-wide.
     public static func forceScalar(_ on: Bool) {
         ck_force_scalar(on ? 1 : 0)
     }

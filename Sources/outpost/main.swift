@@ -175,8 +175,13 @@ let commands: [Command] = [
               --prompt-tokens P   default 512 (0 skips prompt processing)
               --gen-tokens G      default 128 (0 skips generation)
               --repetitions R     timed runs of each (default 3)
-              --json              one JSON object: prompt_tps, gen_tps, threads, prompt_tokens, gen_tokens, model, ...
+              --json              one JSON object: prompt_tps, gen_tps, threads, prompt_tokens, gen_tokens, model,
+                                  kernels (the kernel tier that ran), peak_rss_bytes, ...
               -h, --help          print this help
+
+            Environment:
+              OUTPOST_KERNELS     cap the kernel tier (scalar, avx2, avx-vnni, avx512-vnni) to compare them;
+                                  by default the best one this CPU has runs. Every tier gives the same bits.
             """,
         valueOptions: ["model", "threads", "prompt-tokens", "gen-tokens", "repetitions"], flagOptions: ["json", "help"],
         run: { arguments in _ = try BenchCommand.run(arguments) }),

@@ -4,17 +4,19 @@ import XCTest
 
 /// Batches of several columns of the quantized formats take the tiled kernels (ck_gemm.c): each weight row unpacked
 /// once and multiplied with every column. They must give, bit for bit, what the per-row dot products give on the
-/// same path -- so a sequence's logits do not depend on the batch it shares -- on ragged shapes, both paths and
-/// several threads; and so stay within the activations' quantization error of the fp64 product.
+/// same tier -- so a sequence's logits do not depend on the batch it shares -- and above the scalar tier what the
+/// AVX2 per-row dot products give, so they do not depend on the CPU's tier either; on ragged shapes (groups of four
+/// and of eight rows, partly filled), every tier the CPU has and several threads; and so stay within the
+/// activations' quantization error of the fp64 product.
 final class TiledMatmulTests: XCTestCase {
     override func tearDown() {
-        Kernels.forceScalar(false)
+        Kernels.limitTier(to: nil)
     }
 
     static let quantizedTypes: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
 
-    /// The paths to run: the scalar twins always, the AVX2 kernels where the CPU has them.
-    private var paths: [Bool] { Kernels.avx2Available ? [true, false] : [true] }
+    /// The tiers to run: every one the CPU has, the scalar twins included.
+    private var tiers: [KernelTier] { Kernels.availableTiers }
 
     /// y equals the per-row dot products on the path in use, and lies within the activations' quantization error
     /// (plus float rounding) of the fp64 product.
@@ -28,38 +30,41 @@ final class TiledMatmulTests: XCTestCase {
         }
     }
 
-    private func check(_ y: [Float], _ p: MatmulProblem, batch: Int, _ reference: Reference, _ what: String) throws {
-        let perRow = try p.expected(batch: batch, path: Kernels.usingAVX2 ? .avx2 : .scalar)
+    /// y, computed on tier `tier`, against the per-row dot products of that tier and (above scalar) of AVX2.
+    private func check(_ y: [Float], _ p: MatmulProblem, batch: Int, tier: KernelTier, _ reference: Reference,
+                       _ what: String) throws {
+        let perRow = try p.expected(batch: batch, path: KernelPath(tier))
+        let avx2 = tier > .avx2 ? try p.expected(batch: batch, path: .avx2) : perRow
         var failures = 0
         for i in y.indices where failures < 3 {
-            let equal = y[i].bitPattern == perRow[i].bitPattern
+            let equal = y[i].bitPattern == perRow[i].bitPattern && y[i].bitPattern == avx2[i].bitPattern
             let near = abs(Double(y[i]) - reference.exact[i]) <= reference.bound[i] + 1e-5 * reference.scale[i] + 1e-6
             if !equal || !near {
                 failures += 1
                 XCTFail("\(what) y[\(i)] (row \(i % p.rows), column \(i / p.rows)): \(y[i]), per-row dot \(perRow[i]), "
-                        + "fp64 \(reference.exact[i]) +- \(reference.bound[i])")
+                        + "AVX2 per-row dot \(avx2[i]), fp64 \(reference.exact[i]) +- \(reference.bound[i])")
             }
         }
     }
 
-    /// Every quantized type; rows that fill no, one or several groups of four; batches on both sides of each
-    /// type's switch to the tiled kernels; one, two and three threads; both paths.
+    /// Every quantized type; rows that fill no, one or several groups of four or eight, or leave one partly filled;
+    /// batches on both sides of each type's switch to the tiled kernels; one, two and three threads; every tier.
     func testEveryTypeGivesThePerRowDotBitForBit() throws {
         let pools = [ThreadPool(threads: 1), ThreadPool(threads: 2), ThreadPool(threads: 3)]
         for (t, type) in Self.quantizedTypes.enumerated() {
-            for (k, rows) in [1, 4, 7, 37].enumerated() {
+            for (k, rows) in [1, 4, 7, 8, 13, 37].enumerated() {
                 for batch in [2, 3, 5, 17, 64] {
                     let p = MatmulProblem(type, rows: rows, cols: MatmulProblem.columns(type), batch: batch,
                                           seed: UInt64(3000 + 100 * t + 10 * k + batch))
                     let reference = try Reference(p, batch: batch)
                     let pool = pools[(k + batch) % pools.count]
-                    for scalar in paths {
-                        Kernels.forceScalar(scalar)
+                    for tier in tiers {
+                        Kernels.limitTier(to: tier)
                         let y = try p.matmul(batch: batch, pool: pool)
-                        try check(y, p, batch: batch, reference,
-                                  "\(type) \(rows) rows batch \(batch) threads \(pool.threadCount) scalar \(scalar)")
+                        try check(y, p, batch: batch, tier: tier, reference,
+                                  "\(type) \(rows) rows batch \(batch) threads \(pool.threadCount) \(tier.name)")
                     }
-                    Kernels.forceScalar(false)
+                    Kernels.limitTier(to: nil)
                 }
             }
         }
@@ -77,18 +82,25 @@ final class TiledMatmulTests: XCTestCase {
             for i in (3 * cols)..<(4 * cols) { x[i] *= 1e-6 }  // column 3: tiny
             let p = MatmulProblem(type: type, rows: base.rows, cols: cols, weights: base.weights, x: x)
             let reference = try Reference(p, batch: batch)
-            for scalar in paths {
-                Kernels.forceScalar(scalar)
+            for tier in tiers {
+                Kernels.limitTier(to: tier)
                 let y = try p.matmul(batch: batch, pool: pool)
                 XCTAssertEqual(Array(y[0..<p.rows]), [Float](repeating: 0, count: p.rows), "\(type) zero column")
-                try check(y, p, batch: batch, reference, "\(type) scalar \(scalar)")
+                try check(y, p, batch: batch, tier: tier, reference, "\(type) \(tier.name)")
             }
         }
     }
 
     /// Q, K, V and gate, up shaped products of mixed types through one dispatch (a float matrix among them keeps
-    /// the per-pair dot in the same job) give exactly what one product per matrix gives.
+    /// the per-pair dot in the same job) give exactly what one product per matrix gives, on every tier.
     func testSeveralMatricesOfMixedTypesEqualSeparateProducts() throws {
+        for tier in tiers {
+            Kernels.limitTier(to: tier)
+            try checkMixedTypes(tier)
+        }
+    }
+
+    private func checkMixedTypes(_ tier: KernelTier) throws {
         let cols = 512
         for (types, rows) in [([GGMLType.q5_0, .q8_0, .q8_0], [40, 9, 9]), ([.q4_K, .q6_K, .f16, .q5_1], [13, 21, 6, 33])] {
             let problems = types.indices.map { MatmulProblem(types[$0], rows: rows[$0], cols: cols, batch: 64, seed: UInt64(6000 + $0)) }
@@ -108,7 +120,7 @@ final class TiledMatmulTests: XCTestCase {
                         let alone = try MatmulProblem(type: p.type, rows: p.rows, cols: cols, weights: p.weights, x: x)
                             .matmul(batch: batch, pool: pool)
                         XCTAssertEqual(together.map(\.bitPattern), alone.map(\.bitPattern),
-                                       "\(p.type) batch \(batch) threads \(pool.threadCount)")
+                                       "\(p.type) \(tier.name) batch \(batch) threads \(pool.threadCount)")
                     }
                 }
             }
@@ -116,8 +128,16 @@ final class TiledMatmulTests: XCTestCase {
     }
 
     /// What continuous batching relies on: a product equals, bit for bit, the rows and columns of a larger one
-    /// (rows starting mid-group, columns in batches of other sizes), and a column alone (batch 1, per-pair dot).
+    /// (rows starting mid-group, columns in batches of other sizes), and a column alone (batch 1, per-pair dot), on
+    /// every tier.
     func testResultsDoNotDependOnTheirNeighbours() throws {
+        for tier in tiers {
+            Kernels.limitTier(to: tier)
+            try checkNeighbours(tier)
+        }
+    }
+
+    private func checkNeighbours(_ tier: KernelTier) throws {
         for type in Self.quantizedTypes {
             let cols = MatmulProblem.columns(type)
             let big = MatmulProblem(type, rows: 29, cols: cols, batch: 23, seed: 7000 + UInt64(type.rawValue))
@@ -129,11 +149,12 @@ final class TiledMatmulTests: XCTestCase {
             let one = try MatmulProblem(type: type, rows: 29, cols: cols, weights: big.weights, x: Array(big.x[(9 * cols)..<(10 * cols)]))
                 .matmul(batch: 1, pool: ThreadPool(threads: 1))
             for r in 0..<29 {
-                XCTAssertEqual(one[r].bitPattern, all[9 * 29 + r].bitPattern, "\(type) row \(r) of column 9 alone")
+                XCTAssertEqual(one[r].bitPattern, all[9 * 29 + r].bitPattern, "\(type) \(tier.name) row \(r) of column 9 alone")
             }
             for b in 0..<6 {
                 for r in 0..<11 {
-                    XCTAssertEqual(some[b * 11 + r].bitPattern, all[(b + 7) * 29 + r + 5].bitPattern, "\(type) row \(r + 5) column \(b + 7)")
+                    XCTAssertEqual(some[b * 11 + r].bitPattern, all[(b + 7) * 29 + r + 5].bitPattern,
+                                   "\(type) \(tier.name) row \(r + 5) column \(b + 7)")
                 }
             }
         }

@@ -1,4 +1,5 @@
-// `outpost bench`: prompt-processing and generation throughput, defined as llama-bench defines them.
+// `outpost bench`: prompt-processing and generation throughput, defined as llama-bench defines them. The report names
+// the kernel tier that ran ("kernels"); OUTPOST_KERNELS=scalar|avx2|avx-vnni|avx512-vnni caps it, to compare tiers.
 import GGUF
 import Inference
 import Kernels
@@ -42,6 +43,13 @@ public enum BenchCommand {
             throw UsageError("--prompt-tokens and --gen-tokens must not be negative, and not both 0")
         }
         guard repetitions >= 1 && repetitions <= 100 else { throw UsageError("--repetitions must be between 1 and 100") }
+        if let name = ProcessStats.environment("OUTPOST_KERNELS") {
+            guard let tier = KernelTier(name: name) else {
+                let names = KernelTier.allCases.map(\.name).joined(separator: ", ")
+                throw UsageError("OUTPOST_KERNELS=\(name) names no kernel tier; tiers: \(names)")
+            }
+            Kernels.limitTier(to: tier)
+        }
         let file = try ModelFile(path: path)
         let model = try file.model()
         let vocab = model.info.vocabularySize
@@ -82,7 +90,7 @@ public enum BenchCommand {
         let report = Report(model: path, architecture: model.info.architecture, threads: threads, promptTokens: promptTokens,
                             genTokens: genTokens, repetitions: repetitions, promptTPS: mean(promptRuns), genTPS: mean(genRuns),
                             promptTPSRuns: promptRuns, genTPSRuns: genRuns,
-                            peakRSSBytes: ProcessStats.peakResidentMemoryBytes(), kernels: Kernels.usingAVX2 ? "avx2" : "scalar")
+                            peakRSSBytes: ProcessStats.peakResidentMemoryBytes(), kernels: Kernels.tier.name)
         if arguments.has("json") {
             print(APIRoutes.encode(report))
         } else {

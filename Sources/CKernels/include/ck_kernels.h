@@ -1,6 +1,6 @@
 // Quantised-tensor kernels for CPU inference: GGML block formats (dequantize, activation quantizers, dot
-// products) with a scalar reference for each, AVX2 twins of the dot products and quantizers chosen at run time,
-// and a persistent worker pool for matrix products. Type ids are GGML's (ggml_type); block layouts are GGML's,
+// products) with a scalar reference for each, AVX2 twins of the dot products and quantizers (and VNNI variants of
+// the quantized products) chosen at run time, and a persistent worker pool for matrix products. Type ids are GGML's (ggml_type); block layouts are GGML's,
 // byte for byte.
 #ifndef OUTPOST_CK_KERNELS_H
 #define OUTPOST_CK_KERNELS_H
@@ -33,7 +33,7 @@ enum {
     CK_EUNSUPPORTED = -1, // type unknown, or not usable in this role
     CK_ESHAPE = -2,       // a count is negative or not a multiple of the block size
     CK_ENOMEM = -3,       // scratch or thread allocation failed
-    CK_ENOAVX2 = -4,      // the AVX2 path was asked for on a CPU without AVX2+FMA+F16C
+    CK_ENOCPU = -4,       // a path was asked for whose instructions this CPU (or OS) lacks
 };
 
 // ---- type information ----
@@ -46,9 +46,21 @@ int64_t ck_vec_dot_type(uint32_t type);  // activation format a weight type is m
 size_t ck_row_bytes(uint32_t type, int64_t n); // bytes of n elements; 0 if unknown or n is not a whole number of blocks
 
 // ---- CPU dispatch ----
-int ck_cpu_has_avx2(void);      // the CPU (and OS) offer AVX2 + FMA + F16C
-int ck_using_avx2(void);        // dispatched kernels take the AVX2 path now
-void ck_force_scalar(int on);   // tests: nonzero makes every dispatched kernel take the scalar path
+// Kernel tiers, each needing more of the CPU than the one before. AVX2: AVX2 + FMA + F16C. AVX-VNNI: AVX2 and the
+// VEX-encoded vpdpbusd / vpdpwssd. AVX512-VNNI: AVX2, AVX512 F + BW + VL + VNNI and the OS saving ZMM state. The
+// VNNI tiers form the same integer sums as the AVX2 one with fewer instructions and then take the same float steps,
+// so every product of the AVX2, AVX-VNNI and AVX512-VNNI tiers is the same float, bit for bit; the scalar reference
+// sums in another order and agrees to rounding.
+enum { CK_TIER_SCALAR = 0, CK_TIER_AVX2 = 1, CK_TIER_AVX_VNNI = 2, CK_TIER_AVX512_VNNI = 3, CK_TIER_COUNT = 4 };
+int ck_cpu_has_tier(int tier);  // the CPU (and OS) can run `tier`'s kernels (always for CK_TIER_SCALAR)
+int ck_cpu_has_avx2(void);      // ck_cpu_has_tier(CK_TIER_AVX2)
+int ck_tier(void);              // the tier dispatched kernels take now: the best the CPU has, up to the cap below
+int ck_using_avx2(void);        // ck_tier() >= CK_TIER_AVX2: the dispatched float kernels take their AVX2 path
+const char *ck_tier_name(int tier); // "scalar", "avx2", "avx-vnni", "avx512-vnni"; NULL outside 0..<CK_TIER_COUNT
+// Tests and benchmarks, process-wide: dispatched kernels take the best tier the CPU has up to max_tier
+// (CK_TIER_COUNT - 1: no cap, the default). ck_force_scalar(on) is ck_force_path(on ? CK_TIER_SCALAR : no cap).
+void ck_force_path(int max_tier);
+void ck_force_scalar(int on);
 
 // ---- half-precision conversion (exact; round to nearest even when narrowing) ----
 float ck_fp16_to_fp32(uint16_t h);
@@ -59,8 +71,9 @@ void ck_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n);  // dispatched
 void ck_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n);  // dispatched (F16C)
 
 // ---- rows ----
-// path: 0 = dispatched (AVX2 when available and not forced off), 1 = scalar reference, 2 = AVX2 (CK_ENOAVX2 if absent).
-enum { CK_PATH_AUTO = 0, CK_PATH_SCALAR = 1, CK_PATH_AVX2 = 2 };
+// path: 0 = dispatched (ck_tier()), else tier + 1: that tier's kernel (CK_ENOCPU if the CPU lacks the tier). A tier
+// without a kernel of its own for a type runs the one below it (the VNNI tiers' float formats and quantizers: AVX2).
+enum { CK_PATH_AUTO = 0, CK_PATH_SCALAR = 1, CK_PATH_AVX2 = 2, CK_PATH_AVX_VNNI = 3, CK_PATH_AVX512_VNNI = 4 };
 
 // y[0..<n] = the n values of x, a row of a weight type. Scalar (it is the format's definition).
 int ck_dequantize_row(uint32_t type, const void *x, float *y, int64_t n);
