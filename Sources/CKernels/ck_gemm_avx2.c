@@ -112,23 +112,11 @@ CK_FN void ck_gemm_order_q8_K_avx2(void *q8_K, int64_t cols) {
 
 // ---------------------------------------------------------------- unpacking rows
 
-// The 32 nibbles of 16 bytes in element order: low nibbles (elements 0..15), then high nibbles (16..31).
-CK_FN static inline __m256i nibbles(const uint8_t *qs) {
-    const __m128i b = _mm_loadu_si128((const __m128i *)qs);
-    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(b, 4), b);
-    return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
-}
+#include "ck_avx2_blocks.h"
 
 // Byte j = 0x10 where bit j of the 32 bits at qh is set, else 0.
 CK_FN static inline __m256i bit4(const uint8_t qh[4]) {
-    uint32_t bits;
-    memcpy(&bits, qh, 4);
-    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits),
-        _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                         2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-    const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ull);
-    const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select);
-    return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+    return _mm256_and_si256(bit_mask(qh), _mm256_set1_epi8(0x10));
 }
 
 // The unpacked X32 forms, as the per-pair kernels see them: Q4_0, Q5_0 and Q8_0 signed, Q4_1 / Q5_1 unsigned as
