@@ -139,6 +139,12 @@ enum OpenAIRoutes {
                                     reply.end(outcome, asked: asked)
                                 })
         if !model.submit(job) {
+            if model.scheduler.isStopping {
+                // The model was unloaded or replaced between the lookup and now.
+                reply.fail(.error(.serviceUnavailable, "model '\(name)' is being unloaded or reloaded; retry", code: "model_unloading",
+                                  headers: HTTPHeaders([("Retry-After", "1")])))
+                return
+            }
             metrics.rejected.labels(name).inc()
             var headers = HTTPHeaders()
             headers.add("Retry-After", "1")

@@ -102,6 +102,8 @@ final class ModelScheduler: @unchecked Sendable {
     var slots: Int { engine.slots }
     /// Requests waiting or running.
     var load: Int { shared.withLock { $0.admitted } }
+    /// Whether stop() was called: new requests are refused.
+    var isStopping: Bool { shared.withLock { $0.stopping } }
 
     /// Queues `job`; false when the queue is full or the model is being unloaded (nothing will be called then).
     func submit(_ job: GenerationJob) -> Bool {
