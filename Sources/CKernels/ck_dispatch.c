@@ -142,6 +142,7 @@ static int detect_tiers(void) {
 // -1: not probed yet. Probing twice is harmless, so a relaxed race is fine.
 static int cpu_tiers = -1;
 static int max_tier = CK_TIER_COUNT - 1;
+static int hidden_tiers = 0; // tests: tiers treated as missing
 
 static int tiers(void) {
     int v = __atomic_load_n(&cpu_tiers, __ATOMIC_RELAXED);
@@ -149,7 +150,11 @@ static int tiers(void) {
         v = detect_tiers();
         __atomic_store_n(&cpu_tiers, v, __ATOMIC_RELAXED);
     }
-    return v;
+    return v & ~__atomic_load_n(&hidden_tiers, __ATOMIC_RELAXED);
+}
+
+void ck_hide_tiers(int mask) {
+    __atomic_store_n(&hidden_tiers, mask & ~(1 << CK_TIER_SCALAR), __ATOMIC_RELAXED);
 }
 
 int ck_cpu_has_tier(int tier) {

@@ -31,6 +31,12 @@ public enum Kernels {
         ck_force_path(Int32((tier ?? KernelTier.allCases.last!).rawValue))
     }
 
+    /// Tests: treats `tiers` as missing from this CPU (as on a CPU without them) until called again; `[]`
+    /// restores what the CPU has. The scalar tier cannot be hidden. Process-wide.
+    public static func hideTiers(_ tiers: Set<KernelTier>) {
+        ck_hide_tiers(Int32(tiers.reduce(0) { $0 | (1 << $1.rawValue) }))
+    }
+
     /// Makes every dispatched kernel take the scalar reference path (for tests and comparisons), or lifts any cap;
     /// process-wide.
     public static func forceScalar(_ on: Bool) {

@@ -44,14 +44,24 @@ final class KernelTierTests: XCTestCase {
         XCTAssertEqual(Kernels.tier, available.last)
     }
 
-    /// Asking for a tier the CPU lacks is an error, not a crash or a silent fallback.
-    func testPathsOfMissingTiersThrow() throws {
-        let missing = KernelTier.allCases.filter { !$0.isAvailable }
-        try XCTSkipIf(missing.isEmpty, "this CPU has every tier")
+    /// Asking for a tier the CPU lacks is an error, not a crash or a silent fallback; dispatch falls back to the
+    /// best tier left. Tiers this CPU has are hidden to stand for a CPU without them.
+    func testPathsOfMissingTiersThrowAndDispatchFallsBack() throws {
+        defer { Kernels.hideTiers([]) }
         let w = [UInt8](repeating: 0, count: GGMLType.q8_0.blockBytes)
-        for tier in missing {
-            XCTAssertThrowsError(try TestData.dot(.q8_0, count: 32, w, w, path: KernelPath(tier)), tier.name)
+        for hidden in KernelTier.allCases where hidden > .scalar {
+            let missing = Set(KernelTier.allCases.filter { $0 >= hidden })
+            Kernels.hideTiers(missing)
+            for tier in missing {
+                XCTAssertFalse(tier.isAvailable, tier.name)
+                XCTAssertThrowsError(try TestData.dot(.q8_0, count: 32, w, w, path: KernelPath(tier)), tier.name)
+            }
+            XCTAssertLessThan(Kernels.tier, hidden, "hiding \(hidden.name) and above")
+            XCTAssertEqual(Kernels.tier, Kernels.availableTiers.last)
+            XCTAssertEqual(try TestData.dot(.q8_0, count: 32, w, w, path: .automatic), 0)
         }
+        Kernels.hideTiers([])
+        XCTAssertEqual(Kernels.availableTiers.count, KernelTier.allCases.filter(\.isAvailable).count)
     }
 
     /// Lengths in blocks that leave remainders after every unrolled loop (odd block counts for the 32-wide formats'

@@ -60,6 +60,9 @@ const char *ck_tier_name(int tier); // "scalar", "avx2", "avx-vnni", "avx512-vnn
 // Tests and benchmarks, process-wide: dispatched kernels take the best tier the CPU has up to max_tier
 // (CK_TIER_COUNT - 1: no cap, the default). ck_force_scalar(on) is ck_force_path(on ? CK_TIER_SCALAR : no cap).
 void ck_force_path(int max_tier);
+// Tests: treat the tiers in `mask` (bit t for tier t; never the scalar one) as missing from this CPU, as on a CPU
+// without them; 0 restores what the CPU has. Process-wide.
+void ck_hide_tiers(int mask);
 void ck_force_scalar(int on);
 
 // ---- half-precision conversion (exact; round to nearest even when narrowing) ----
