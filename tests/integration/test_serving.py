@@ -111,7 +111,7 @@ def test_chat_completion_and_stream(served):
     ({"model": "gemma", "prompt": 5}, 400, "field 'prompt'"),
     ({"model": "gemma", "prompt": "x", "temperature": "hot"}, 400, "field 'temperature'"),
     ({"model": "gemma", "prompt": "x", "temperature": -1}, 400, "temperature"),
-    ({"model": "gemma", "prompt": "x", "n": 2}, 400, "'n' must be 1"),
+    ({"model": "gemma", "prompt": "x", "n": 9}, 400, "'n' must be between 1 and 8"),
     ({"model": "gemma", "prompt": "x", "max_tokens": 0}, 400, "max_tokens"),
     ({"model": "gemma", "prompt": "word " * 600}, 400, "context of 512"),
 ])
@@ -298,6 +298,25 @@ def test_logprobs_in_both_shapes(served):
         assert status == 400 and fragment in json.loads(raw)["error"]["message"]
     status, _, raw = post(served, "/v1/chat/completions", {"model": "gemma", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 2})
     assert status == 400 and "needs 'logprobs'" in json.loads(raw)["error"]["message"]
+
+
+def test_several_choices_each_equal_a_single_request_with_its_seed(served):
+    body = {"model": "gemma", "prompt": "My favourite animal is", "max_tokens": 12, "temperature": 0.9, "seed": 5}
+    status, _, raw = post(served, "/v1/completions", dict(body, n=2))
+    assert status == 200, raw
+    answer = json.loads(raw)
+    assert [c["index"] for c in answer["choices"]] == [0, 1]
+    singles = [json.loads(post(served, "/v1/completions", dict(body, seed=5 + i))[2]) for i in range(2)]
+    assert [c["text"] for c in answer["choices"]] == [s["choices"][0]["text"] for s in singles]
+    assert answer["usage"]["completion_tokens"] == sum(s["usage"]["completion_tokens"] for s in singles)
+    # Streamed chat: every chunk names its choice, each choice ends with its finish_reason, then [DONE].
+    status, _, raw = post(served, "/v1/chat/completions", {"model": "gemma", "messages": [{"role": "user", "content": "Hi"}],
+                                                          "max_tokens": 6, "temperature": 0.9, "seed": 1, "n": 2, "stream": True})
+    events = sse_events(raw)
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e)["choices"][0] for e in events[:-1]]
+    assert {c["index"] for c in chunks} == {0, 1}
+    assert sorted(c["index"] for c in chunks if c.get("finish_reason")) == [0, 1]
 
 
 def test_exact_result_cache(served):

@@ -1,5 +1,6 @@
 // The answer to one completion request, in OpenAI's shapes: streamed as SSE chunks ending in `data: [DONE]`,
-// or one JSON body at the end. Its methods run on the model's scheduler thread, one at a time.
+// or one JSON body at the end; with `n` choices, each generated as its own sequence and told apart by `index`.
+// Its methods run on the model's scheduler thread, one at a time (replay and fail run before any generation).
 import HTTP
 import Inference
 import Tokenizer
@@ -13,12 +14,18 @@ final class CompletionReply: @unchecked Sendable {
     let id: String
     let created: Int
     let metrics: ServingMetrics
+    let asked: Bool
     private var started = false
-    /// Characters of completion text before the next token (for legacy logprobs' text_offset).
-    private var textOffset = 0
+    /// One per choice, set as each ends.
+    private var results: [GenerationResult?]
+    /// Characters of each choice's text before its next token (for legacy logprobs' text_offset).
+    private var textOffsets: [Int]
+    /// The answer is complete (or failed): later events are dropped and the other choices stop.
+    private(set) var isOver = false
 
+    /// `asked`: whether the request wants log-probabilities.
     init(writer: ResponseWriter, tokenizer: Tokenizer, name: String, chat: Bool, stream: Bool, id: String, created: Int,
-         metrics: ServingMetrics) {
+         metrics: ServingMetrics, choices: Int, asked: Bool) {
         self.writer = writer
         self.tokenizer = tokenizer
         self.name = name
@@ -27,24 +34,33 @@ final class CompletionReply: @unchecked Sendable {
         self.id = id
         self.created = created
         self.metrics = metrics
+        self.asked = asked
+        results = Array(repeating: nil, count: choices)
+        textOffsets = Array(repeating: 0, count: choices)
     }
 
-    /// Text that became final; false when the client has gone.
-    func text(_ text: String, _ logprobs: ArraySlice<TokenLogprob>, asked: Bool) -> Bool {
+    /// Whether the generation of a choice should stop: the client left, or the answer is over.
+    var shouldStop: Bool { isOver || writer.isCancelled }
+
+    /// Text of `choice` that became final; false when nobody listens any more.
+    func text(_ choice: Int, _ text: String, _ logprobs: ArraySlice<TokenLogprob>) -> Bool {
+        guard !isOver else { return false }
         guard stream else { return !writer.isCancelled }
         begin()
         let event = chat
-            ? chunk(content: text, logprobs: asked ? chatLogprobs(logprobs) : nil, finish: nil)
+            ? chunk(choice, content: text, logprobs: asked ? chatLogprobs(logprobs) : nil, finish: nil)
             : APIRoutes.encode(CompletionResponse(id: id, object: "text_completion", created: created, model: name,
-                                                  choices: [.init(index: 0, text: text, logprobs: asked ? completionLogprobs(logprobs) : nil,
+                                                  choices: [.init(index: choice, text: text, logprobs: asked ? completionLogprobs(choice, logprobs) : nil,
                                                                   finish_reason: nil)], usage: nil))
         return writer.writeEvent(event)
     }
 
-    func end(_ outcome: Result<GenerationResult, GenerationFailure>, asked: Bool) {
-        let result: GenerationResult
+    /// `choice` ended; the answer goes out when every choice has, or at once when one failed or was cancelled.
+    func end(_ choice: Int, _ outcome: Result<GenerationResult, GenerationFailure>) {
+        guard !isOver else { return }
         switch outcome {
         case .failure(let error):
+            isOver = true
             let timedOut = if case .timedOut = error { true } else { false }
             let status: HTTPStatus = timedOut ? .gatewayTimeout : .internalServerError
             metrics.requests.labels(name, String(status.code)).inc()
@@ -54,66 +70,78 @@ final class CompletionReply: @unchecked Sendable {
             } else {
                 writer.respond(.error(status, error.message, code: timedOut ? "timeout" : nil))
             }
-            return
-        case .success(let r):
-            result = r
-        }
-        if result.finishReason == .cancelled {
+        case .success(let result) where result.finishReason == .cancelled:
+            isOver = true
             metrics.requests.labels(name, "499").inc()
             if started { writer.end() }
-            return
+        case .success(let result):
+            results[choice] = result
+            if results.allSatisfy({ $0 != nil }) { finish(results.map { $0! }) }
         }
+    }
+
+    /// A cached result (one choice), answered as a fresh one would be (one chunk of text when streaming).
+    func replay(_ result: GenerationResult) {
+        if stream && !result.text.isEmpty { _ = text(0, result.text, result.logprobs[...]) }
+        end(0, .success(result))
+    }
+
+    /// An error before generation started.
+    func fail(_ response: HTTPResponse) {
+        isOver = true
+        metrics.requests.labels(name, String(response.status.code)).inc()
+        writer.respond(response)
+    }
+
+    private func finish(_ all: [GenerationResult]) {
+        isOver = true
         metrics.requests.labels(name, "200").inc()
-        let finish = result.finishReason == .length ? "length" : "stop"
-        let usage = Usage(prompt_tokens: result.promptTokens, completion_tokens: result.tokens.count,
-                          total_tokens: result.promptTokens + result.tokens.count)
+        let reasons = all.map { $0.finishReason == .length ? "length" : "stop" }
+        let completion = all.reduce(0) { $0 + $1.tokens.count }
+        let usage = Usage(prompt_tokens: all[0].promptTokens, completion_tokens: completion, total_tokens: all[0].promptTokens + completion)
         if stream {
             begin()
-            if chat {
-                writer.writeEvent(chunk(content: nil, logprobs: nil, finish: finish))
-            } else {
-                writer.writeEvent(APIRoutes.encode(CompletionResponse(id: id, object: "text_completion", created: created, model: name,
-                                                                      choices: [.init(index: 0, text: "", logprobs: nil, finish_reason: finish)],
-                                                                      usage: usage)))
+            for (i, finish) in reasons.enumerated() {
+                if chat {
+                    writer.writeEvent(chunk(i, content: nil, logprobs: nil, finish: finish))
+                } else {
+                    writer.writeEvent(APIRoutes.encode(CompletionResponse(
+                        id: id, object: "text_completion", created: created, model: name,
+                        choices: [.init(index: i, text: "", logprobs: nil, finish_reason: finish)], usage: i == all.count - 1 ? usage : nil)))
+                }
             }
             writer.writeEvent("[DONE]")
             writer.end()
         } else if chat {
             writer.respond(.json(.ok, APIRoutes.encode(ChatResponse(
                 id: id, object: "chat.completion", created: created, model: name,
-                choices: [.init(index: 0, message: .init(role: "assistant", content: result.text),
-                                logprobs: asked ? chatLogprobs(result.logprobs[...]) : nil, finish_reason: finish)],
+                choices: all.enumerated().map { i, r in
+                    .init(index: i, message: .init(role: "assistant", content: r.text), logprobs: asked ? chatLogprobs(r.logprobs[...]) : nil,
+                          finish_reason: reasons[i])
+                },
                 usage: usage))))
         } else {
             writer.respond(.json(.ok, APIRoutes.encode(CompletionResponse(
                 id: id, object: "text_completion", created: created, model: name,
-                choices: [.init(index: 0, text: result.text, logprobs: asked ? completionLogprobs(result.logprobs[...]) : nil,
-                                finish_reason: finish)], usage: usage))))
+                choices: all.enumerated().map { i, r in
+                    .init(index: i, text: r.text, logprobs: asked ? completionLogprobs(i, r.logprobs[...]) : nil, finish_reason: reasons[i])
+                },
+                usage: usage))))
         }
-    }
-
-    /// A cached result, answered as a fresh one would be (one chunk of text when streaming).
-    func replay(_ result: GenerationResult, asked: Bool) {
-        if stream && !result.text.isEmpty { _ = text(result.text, result.logprobs[...], asked: asked) }
-        end(.success(result), asked: asked)
-    }
-
-    /// An error before generation started.
-    func fail(_ response: HTTPResponse) {
-        metrics.requests.labels(name, String(response.status.code)).inc()
-        writer.respond(response)
     }
 
     private func begin() {
         guard !started else { return }
         started = true
         writer.beginEventStream()
-        if chat { writer.writeEvent(chunk(content: "", logprobs: nil, finish: nil, role: "assistant")) }
+        if chat {
+            for i in results.indices { writer.writeEvent(chunk(i, content: "", logprobs: nil, finish: nil, role: "assistant")) }
+        }
     }
 
-    private func chunk(content: String?, logprobs: ChatLogprobs?, finish: String?, role: String? = nil) -> String {
+    private func chunk(_ choice: Int, content: String?, logprobs: ChatLogprobs?, finish: String?, role: String? = nil) -> String {
         APIRoutes.encode(ChatChunk(id: id, object: "chat.completion.chunk", created: created, model: name,
-                                   choices: [.init(index: 0, delta: .init(role: role, content: content), logprobs: logprobs, finish_reason: finish)]))
+                                   choices: [.init(index: choice, delta: .init(role: role, content: content), logprobs: logprobs, finish_reason: finish)]))
     }
 
     private func piece(_ token: Int32) -> (String, [UInt8]) {
@@ -131,7 +159,7 @@ final class CompletionReply: @unchecked Sendable {
         })
     }
 
-    private func completionLogprobs(_ list: ArraySlice<TokenLogprob>) -> CompletionLogprobs {
+    private func completionLogprobs(_ choice: Int, _ list: ArraySlice<TokenLogprob>) -> CompletionLogprobs {
         var out = CompletionLogprobs()
         for lp in list {
             let (token, _) = piece(lp.token)
@@ -140,8 +168,8 @@ final class CompletionReply: @unchecked Sendable {
             var top: [String: Float] = [:]
             for alt in lp.top { top[piece(alt.token).0] = max(top[piece(alt.token).0] ?? -.infinity, alt.logprob) }
             out.top_logprobs.append(top)
-            out.text_offset.append(textOffset)
-            textOffset += token.count
+            out.text_offset.append(textOffsets[choice])
+            textOffsets[choice] += token.count
         }
         return out
     }

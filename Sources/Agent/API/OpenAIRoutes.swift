@@ -9,6 +9,9 @@ import Telemetry
 import Tokenizer
 
 enum OpenAIRoutes {
+    /// Choices one request may ask for (`n`); each is a sequence of its own.
+    static let maxChoices = 8
+
     static let requestCounter = Atomic<Int>(0)
 
     static func add(to router: inout Router, models: ModelManager, metrics: ServingMetrics, limiter: RateLimiter,
@@ -119,26 +122,33 @@ enum OpenAIRoutes {
             return
         }
         let id = (chat ? "chatcmpl-" : "cmpl-") + String(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)
+        let choices = fields.n ?? 1
         let reply = CompletionReply(writer: writer, tokenizer: model.tokenizer, name: name, chat: chat, stream: fields.stream ?? false,
-                                    id: id, created: Int(Clock.wallSeconds()), metrics: metrics)
-        let asked = options.logprobs != nil
-        let key = ResultCache.key(prompt: tokens, options: options)
+                                    id: id, created: Int(Clock.wallSeconds()), metrics: metrics, choices: choices,
+                                    asked: options.logprobs != nil)
+        // Only single answers are cached: with n, each choice is its own sample.
+        let key = choices == 1 ? ResultCache.key(prompt: tokens, options: options) : nil
         if let key, model.resultCache.capacity > 0 {
             if let cached = model.resultCache.lookup(key) {
                 metrics.resultCache.labels(name, "hit").inc()
-                reply.replay(cached, asked: asked)
+                reply.replay(cached)
                 return
             }
             metrics.resultCache.labels(name, "miss").inc()
         }
-        let job = GenerationJob(prompt: tokens, options: options, timeoutSeconds: model.config.requestTimeout,
-                                onText: { text, logprobs in reply.text(text, logprobs, asked: asked) },
-                                isCancelled: { writer.isCancelled },
-                                onEnd: { outcome in
-                                    if let key, case .success(let result) = outcome { model.resultCache.store(key, result) }
-                                    reply.end(outcome, asked: asked)
-                                })
-        if !model.submit(job) {
+        let jobs = (0..<choices).map { choice in
+            var own = options
+            // A seeded request stays reproducible: choice i samples with seed + i.
+            if let seed = options.sampling.seed { own.sampling.seed = seed &+ UInt64(choice) }
+            return GenerationJob(prompt: tokens, options: own, timeoutSeconds: model.config.requestTimeout,
+                                 onText: { text, logprobs in reply.text(choice, text, logprobs) },
+                                 isCancelled: { reply.shouldStop },
+                                 onEnd: { outcome in
+                                     if let key, case .success(let result) = outcome { model.resultCache.store(key, result) }
+                                     reply.end(choice, outcome)
+                                 })
+        }
+        if !model.scheduler.submit(jobs) {
             if model.scheduler.isStopping {
                 // The model was unloaded or replaced between the lookup and now.
                 reply.fail(.error(.serviceUnavailable, "model '\(name)' is being unloaded or reloaded; retry", code: "model_unloading",
@@ -146,16 +156,14 @@ enum OpenAIRoutes {
                 return
             }
             metrics.rejected.labels(name).inc()
-            var headers = HTTPHeaders()
-            headers.add("Retry-After", "1")
             reply.fail(.error(.tooManyRequests, "model '\(name)' has \(model.config.maxQueue) requests waiting; retry later",
-                              type: "rate_limit_error", code: "queue_full", headers: headers))
+                              type: "rate_limit_error", code: "queue_full", headers: HTTPHeaders([("Retry-After", "1")])))
         }
     }
 
     static func generationOptions(_ f: SamplingFields, chat: Bool, contextLength: Int) throws(CLIError) -> GenerationOptions {
         var o = GenerationOptions()
-        if let n = f.n, n != 1 { throw CLIError("'n' must be 1; several choices per request are not supported") }
+        if let n = f.n, n < 1 || n > maxChoices { throw CLIError("'n' must be between 1 and \(maxChoices), got \(n)") }
         let most = GenerationOptions.maxTopLogprobs
         switch (chat, f.logprobs) {
         case (true, .flag(let on)?):

@@ -105,16 +105,17 @@ final class ModelScheduler: @unchecked Sendable {
     /// Whether stop() was called: new requests are refused.
     var isStopping: Bool { shared.withLock { $0.stopping } }
 
-    /// Queues `job`; false when the queue is full or the model is being unloaded (nothing will be called then).
-    func submit(_ job: GenerationJob) -> Bool {
+    /// Queues `jobs` (the choices of one request) together, or none of them: false when the queue has no room for
+    /// all or the model is being unloaded (nothing will be called then).
+    func submit(_ jobs: [GenerationJob]) -> Bool {
         let accepted = shared.withLock { s -> Bool in
-            guard !s.stopping, s.admitted < engine.slots + maxQueue else { return false }
-            s.admitted += 1
-            s.waiting.append(job)
+            guard !s.stopping, s.admitted + jobs.count <= engine.slots + maxQueue else { return false }
+            s.admitted += jobs.count
+            s.waiting += jobs
             return true
         }
         if accepted {
-            metrics.queueDepth.inc()
+            metrics.queueDepth.inc(by: Double(jobs.count))
             wake.signal()
         }
         return accepted

@@ -68,6 +68,4 @@ final class ServedModel: @unchecked Sendable {
     func touch() { lastUse.store(Clock.monotonicNanoseconds(), ordering: .relaxed) }
     var idleSeconds: Double { Double(Clock.monotonicNanoseconds() &- lastUse.load(ordering: .relaxed)) / 1e9 }
 
-    /// Queues a generation; false (and nothing is called) when the queue is full or the model is unloading.
-    func submit(_ job: GenerationJob) -> Bool { scheduler.submit(job) }
 }
