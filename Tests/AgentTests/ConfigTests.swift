@@ -1,4 +1,5 @@
 import Glibc
+import Telemetry
 import XCTest
 @testable import Agent
 
@@ -103,25 +104,25 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.logFormat, .text)
     }
 
-    func testEveryLogLevelAndFormat() throws {
-        for level in LogLevel.allCases {
-            XCTAssertEqual(try Config.parse("log.level = \"\(level.rawValue)\"", file: "c.toml").logLevel, level)
+    func testEveryLogSeverityAndFormat() throws {
+        for level in LogSeverity.allCases {
+            XCTAssertEqual(try Config.parse("log.level = \"\(level.name)\"", file: "c.toml").logLevel, level)
         }
         for format in LogFormat.allCases {
             XCTAssertEqual(try Config.parse("log.format = '\(format.rawValue)'", file: "c.toml").logFormat, format)
         }
-        XCTAssertEqual(LogLevel.allCases.map(\.rawValue), ["debug", "info", "notice", "warning", "error"])
+        XCTAssertEqual(LogSeverity.allCases.map(\.name), ["debug", "info", "notice", "warning", "error"])
         XCTAssertEqual(LogFormat.allCases.map(\.rawValue), ["auto", "text", "journal"])
     }
 
-    func testLogLevelsOrderBySeverity() {
-        XCTAssertLessThan(LogLevel.debug, .info)
-        XCTAssertLessThan(LogLevel.info, .notice)
-        XCTAssertLessThan(LogLevel.notice, .warning)
-        XCTAssertLessThan(LogLevel.warning, .error)
-        XCTAssertFalse(LogLevel.error < .debug)
-        XCTAssertFalse(LogLevel.info < .info)
-        XCTAssertEqual([LogLevel.error, .debug, .warning, .info, .notice].sorted(), LogLevel.allCases)
+    func testLogSeveritysOrderBySeverity() {
+        XCTAssertLessThan(LogSeverity.debug, .info)
+        XCTAssertLessThan(LogSeverity.info, .notice)
+        XCTAssertLessThan(LogSeverity.notice, .warning)
+        XCTAssertLessThan(LogSeverity.warning, .error)
+        XCTAssertFalse(LogSeverity.error < .debug)
+        XCTAssertFalse(LogSeverity.info < .info)
+        XCTAssertEqual([LogSeverity.error, .debug, .warning, .info, .notice].sorted(), LogSeverity.allCases)
     }
 
     // MARK: Errors

@@ -1,5 +1,6 @@
 // Turning configuration text or a file into a `Config`: the sections and keys the file may hold, and the rule
 // each value must meet. Anything else in the file is an error, so a misspelt key is never silently ignored.
+import Telemetry
 import Platform
 
 extension Config {
@@ -106,7 +107,7 @@ extension Config {
         ]),
         Section(name: "log", settings: [
             Setting(key: "level") { config, value throws(TOMLError) in
-                config.logLevel = try value.choice(of: LogLevel.self)
+                config.logLevel = try value.named(LogSeverity.allCases, \.name)
             },
             Setting(key: "format") { config, value throws(TOMLError) in
                 config.logFormat = try value.choice(of: LogFormat.self)

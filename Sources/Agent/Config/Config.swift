@@ -1,4 +1,5 @@
 // The daemon's settings, each with the value it runs with when the configuration file does not set it.
+import Telemetry
 
 /// Everything `outpostd` takes from its configuration file. Each property names its key; the rules each
 /// value must meet are in `Config+Loading.swift`, next to the code that applies them.
@@ -34,7 +35,7 @@ public struct Config: Equatable, Sendable {
     // MARK: [log]
 
     /// `log.level`: the least severe level written.
-    public var logLevel: LogLevel = .info
+    public var logLevel: LogSeverity = .info
     /// `log.format`: how log lines are written.
     public var logFormat: LogFormat = .auto
 
@@ -56,23 +57,6 @@ public struct Config: Equatable, Sendable {
 
     /// The defaults.
     public init() {}
-}
-
-/// Log severities, least severe first; `Comparable` orders them by severity.
-public enum LogLevel: String, Sendable, Comparable, CaseIterable {
-    case debug, info, notice, warning, error
-
-    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }
-
-    private var rank: Int {
-        switch self {
-        case .debug: 0
-        case .info: 1
-        case .notice: 2
-        case .warning: 3
-        case .error: 4
-        }
-    }
 }
 
 /// How log lines are written.

@@ -104,9 +104,13 @@ struct ConfigValue {
     /// One of an enumeration's raw values, spelled exactly.
     func choice<Choice: CaseIterable & RawRepresentable>(of _: Choice.Type) throws(TOMLError) -> Choice
     where Choice.RawValue == String {
+        try named(Array(Choice.allCases), \.rawValue)
+    }
+
+    /// The one of `options` whose `name` is the string value.
+    func named<Option>(_ options: [Option], _ name: (Option) -> String) throws(TOMLError) -> Option {
         let text = try string()
-        if let choice = Choice(rawValue: text) { return choice }
-        let names = Choice.allCases.map(\.rawValue).joined(separator: ", ")
-        throw error("must be one of \(names); found \(value)")
+        if let option = options.first(where: { name($0) == text }) { return option }
+        throw error("must be one of \(options.map(name).joined(separator: ", ")); found \(value)")
     }
 }

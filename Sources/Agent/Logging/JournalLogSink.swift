@@ -25,23 +25,11 @@ struct StandardErrorWriter {
 
 enum LogSetup {
     /// Journald when asked for, or when `auto` and stderr is the journal; readable lines on stderr otherwise.
-    static func makeLogger(level: LogLevel, format: LogFormat, identifier: String) -> Logger {
+    static func makeLogger(level: LogSeverity, format: LogFormat, identifier: String) -> Logger {
         let useJournal = format == .journal || (format == .auto && Journal.isStandardErrorJournal())
         let sink: any LogSink = useJournal
             ? JournalLogSink(identifier: identifier)
             : TextLogSink(write: { StandardErrorWriter.write($0) })
-        return Logger(minimum: level.severity, sink: sink)
-    }
-}
-
-extension LogLevel {
-    var severity: LogSeverity {
-        switch self {
-        case .debug: return .debug
-        case .info: return .info
-        case .notice: return .notice
-        case .warning: return .warning
-        case .error: return .error
-        }
+        return Logger(minimum: level, sink: sink)
     }
 }
