@@ -408,7 +408,11 @@ def test_sighup_adds_and_removes_models_without_dropping_requests():
         assert json.loads(events[-2])["usage"]["completion_tokens"] == 48
         assert post(d, "/v1/completions", {"model": "first", "prompt": "x", "max_tokens": 1})[0] == 404
         assert post(d, "/v1/completions", {"model": "second", "prompt": "x", "max_tokens": 1})[0] == 200
-        assert "model first unloaded: no longer configured" in d.log()
+        assert "model first unloading: no longer configured; requests in flight finish first" in d.log()
+        deadline = time.monotonic() + 10
+        while "model first unloaded" not in d.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "model first unloaded" in d.log()
     finally:
         d.stop()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -3,6 +3,7 @@
 // requests. Every change runs on one queue, off the serving loop; a memory budget covers all loaded models.
 import Dispatch
 import Platform
+import Synchronization
 import Telemetry
 
 final class ModelManager: @unchecked Sendable {
@@ -15,6 +16,8 @@ final class ModelManager: @unchecked Sendable {
     private var clientGroup = "outpost"
     private var budgetBytes = 0
     private var sweeping = false
+    /// Bytes of models that left the registry but still finish their requests (they count against the budget).
+    private let drainingBytes = Atomic<Int>(0)
 
     init(metrics: ServingMetrics, logger: LoggerBox) {
         self.metrics = metrics
@@ -70,10 +73,11 @@ final class ModelManager: @unchecked Sendable {
     func unload(_ name: String, done: @escaping @Sendable (Bool) -> Void) {
         queue.async { [self] in
             guard let model = registry.remove(name) else { return done(false) }
-            model.scheduler.stop()
             metrics.memoryBytes.labels(name).set(0)
-            log.notice("model \(name) unloaded on request", [LogField("MODEL", name)])
-            done(true)
+            retire(model) { [self] in
+                log.notice("model \(name) unloaded on request", [LogField("MODEL", name)])
+                done(true)
+            }
         }
     }
 
@@ -88,10 +92,10 @@ final class ModelManager: @unchecked Sendable {
         let names = Set(wanted.map(\.name))
         for name in registry.names where !names.contains(name) {
             guard let old = registry.remove(name) else { continue }
-            old.scheduler.stop()
             metrics.memoryBytes.labels(name).set(0)
             changes.append("unloaded \(name)")
-            log.notice("model \(name) unloaded: no longer configured", [LogField("MODEL", name)])
+            log.notice("model \(name) unloading: no longer configured; requests in flight finish first", [LogField("MODEL", name)])
+            retire(old) { [self] in log.notice("model \(name) unloaded", [LogField("MODEL", name)]) }
         }
         for model in wanted {
             let current = registry.get(model.name)
@@ -109,8 +113,9 @@ final class ModelManager: @unchecked Sendable {
     /// Loads `config` (beside `replacing`, which then drains); a failure keeps `replacing` serving.
     private func load(_ config: ModelConfig, replacing old: ServedModel?) -> Result<ServedModel, CLIError> {
         var missing: [String] = []
-        let others = registry.all.filter { $0.config.name != config.name }
-        let used = others.reduce(0) { $0 + $1.memoryBytes }
+        // The version it replaces and models still draining hold their memory until they are gone.
+        let others = registry.all.filter { $0.config.name != config.name } + (old.map { [$0] } ?? [])
+        let used = others.reduce(0) { $0 + $1.memoryBytes } + drainingBytes.load(ordering: .relaxed)
         let budget = budgetBytes
         do {
             let served = try ServedModel(config: config, defaultGroup: clientGroup, threads: SystemInfo.cpuCount, metrics: metrics,
@@ -122,7 +127,7 @@ final class ModelManager: @unchecked Sendable {
                 }
             }
             registry.install(served)
-            old?.scheduler.stop()
+            if let old { retire(old) {} }
             log.notice("model \(config.name) loaded: \(served.info.architecture), context \(served.contextLength), \(config.parallel) parallel, \(Self.mib(served.memoryBytes)), \((served.loadSeconds * 1000).rounded()) ms",
                        [LogField("MODEL", config.name), LogField("MODEL_PATH", config.path)])
             for name in missing {
@@ -145,12 +150,24 @@ final class ModelManager: @unchecked Sendable {
             for model in registry.all where model.config.keepAlive > 0 && model.scheduler.load == 0
                 && model.idleSeconds >= Double(model.config.keepAlive) {
                 guard registry.remove(model.config.name) != nil else { continue }
-                model.scheduler.stop()
                 metrics.memoryBytes.labels(model.config.name).set(0)
+                retire(model) {}
                 log.notice("model \(model.config.name) unloaded after \(model.config.keepAlive) s without requests; it loads again on the next one",
                            [LogField("MODEL", model.config.name)])
             }
             scheduleSweep()
+        }
+    }
+
+    /// Lets a model that left the registry finish its requests off this queue (so loads do not wait behind a
+    /// long drain), its memory counted against the budget until then; `then` runs once it has stopped.
+    private func retire(_ model: ServedModel, then: @escaping @Sendable () -> Void) {
+        let bytes = model.memoryBytes
+        drainingBytes.wrappingAdd(bytes, ordering: .relaxed)
+        DispatchQueue.global().async { [self] in
+            model.scheduler.stop()
+            drainingBytes.wrappingSubtract(bytes, ordering: .relaxed)
+            then()
         }
     }
 
