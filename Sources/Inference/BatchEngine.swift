@@ -38,7 +38,7 @@ public final class BatchEngine {
 
     /// Bytes an engine with these settings allocates (KV caches, scratch, logits), for memory budgets.
     public static func byteCount(model: any LanguageModel, slots: Int, contextLength: Int, batchCapacity: Int) -> Int {
-        let cache = 2 * 2 * model.info.layers * contextLength * model.kvWidth
+        let cache = KVCache.byteCount(layers: model.info.layers, capacity: contextLength, width: model.kvWidth)
         let scratch = ForwardScratch.byteCount(sizes: model.scratchSizes(batch: batchCapacity, contextLength: contextLength),
                                                batchCapacity: batchCapacity)
         return slots * cache + scratch + slots * model.info.vocabularySize * 4
@@ -46,10 +46,6 @@ public final class BatchEngine {
 
     public var slots: Int { caches.count }
     public var vocabularySize: Int { model.info.vocabularySize }
-    /// Bytes of caches, scratch and logits.
-    public var byteCount: Int {
-        caches.reduce(0) { $0 + $1.byteCount } + scratch.byteCount + slots * vocabularySize * 4
-    }
 
     /// Tokens at the start of `tokens` that `slot` already holds.
     public func commonPrefix(slot: Int, with tokens: [Int32]) -> Int {

@@ -24,7 +24,10 @@ public final class KVCache {
         values.deallocate()
     }
 
-    public var byteCount: Int { 2 * 2 * layers * capacity * width }
+    public var byteCount: Int { Self.byteCount(layers: layers, capacity: capacity, width: width) }
+
+    /// Bytes of keys and values (fp16) a cache of this shape holds.
+    static func byteCount(layers: Int, capacity: Int, width: Int) -> Int { 2 * 2 * layers * capacity * width }
 
     @inline(__always) func key(layer: Int, position: Int) -> UnsafeMutablePointer<UInt16> {
         keys + (layer * capacity + position) * width

@@ -98,8 +98,6 @@ final class ModelScheduler: @unchecked Sendable {
         }
     }
 
-    /// Sequences running at once.
-    var slots: Int { engine.slots }
     /// Requests waiting or running.
     var load: Int { shared.withLock { $0.admitted } }
     /// Whether stop() was called: new requests are refused.
@@ -186,14 +184,11 @@ final class ModelScheduler: @unchecked Sendable {
     /// One forward pass over every running sequence's next tokens.
     private func step() {
         var work: [BatchEngine.Work] = []
-        var budget = engine.batchCapacity
-        let generating = running.filter { $0?.next != nil }.count
         for (slot, r) in running.enumerated() {
-            if let r, let next = r.next {
-                work.append(.init(slot: slot, tokens: [next], wantsLogits: true))
-            }
+            if let next = r?.next { work.append(.init(slot: slot, tokens: [next], wantsLogits: true)) }
         }
-        budget -= generating
+        let generating = work.count
+        var budget = engine.batchCapacity - generating
         for (slot, r) in running.enumerated() where budget > 0 {
             guard let r, r.next == nil else { continue }
             let left = r.job.prompt.count - r.prefilled

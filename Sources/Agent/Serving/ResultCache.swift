@@ -39,9 +39,6 @@ final class ResultCache: Sendable {
         return Key(prompt: prompt, maxTokens: options.maxTokens, sampling: options.sampling, stop: options.stop, logprobs: options.logprobs)
     }
 
-    var byteCount: Int { state.withLock { $0.bytes } }
-    var count: Int { state.withLock { $0.entries.count } }
-
     func lookup(_ key: Key) -> GenerationResult? {
         state.withLock { s -> GenerationResult? in
             guard var entry = s.entries[key] else { return nil }

@@ -44,8 +44,9 @@ final class ServedModel: @unchecked Sendable {
         info = model.info
         let contextLength = min(config.contextLength, model.info.trainedContextLength)
         let batchCapacity = max(Self.batchCapacity, config.parallel)
-        try reserve(mapping.count + BatchEngine.byteCount(model: model, slots: config.parallel, contextLength: contextLength,
-                                                          batchCapacity: batchCapacity))
+        memoryBytes = mapping.count + BatchEngine.byteCount(model: model, slots: config.parallel, contextLength: contextLength,
+                                                            batchCapacity: batchCapacity)
+        try reserve(memoryBytes)
         let engine: BatchEngine
         do {
             engine = try BatchEngine(model: model, slots: config.parallel, contextLength: contextLength, batchCapacity: batchCapacity,
@@ -54,7 +55,6 @@ final class ServedModel: @unchecked Sendable {
             throw CLIError("model \(config.name): \(error)")
         }
         self.contextLength = engine.contextLength
-        memoryBytes = mapping.count + engine.byteCount
         resultCache = ResultCache(capacity: config.resultCacheBytes)
         scheduler = ModelScheduler(engine: engine, tokenizer: tokenizer, maxQueue: config.maxQueue, metrics: metrics.model(config.name),
                                    label: config.name)
