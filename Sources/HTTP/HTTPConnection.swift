@@ -7,8 +7,8 @@ final class HTTPConnection {
         case reading
         /// A handler owns the current request.
         case handling(keepAlive: Bool, isHead: Bool)
-        /// A chunked response is being written.
-        case streaming(keepAlive: Bool, isHead: Bool)
+        /// A streamed response is being written: chunked, or for HTTP/1.0 delimited by closing.
+        case streaming(keepAlive: Bool, isHead: Bool, chunked: Bool)
         /// The last bytes are being flushed; then the connection closes.
         case closing
     }
@@ -23,6 +23,8 @@ final class HTTPConnection {
     var outputStart = 0
     var phase = Phase.reading
     var sequence: UInt64 = 0
+    /// The HTTP version of the request being answered.
+    var version = HTTPVersion.http1_1
     var writer: ResponseWriter?
     /// When the first byte of the request being read arrived.
     var requestStartedAt: Double?

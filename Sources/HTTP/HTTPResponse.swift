@@ -31,17 +31,23 @@ public struct HTTPResponse: Sendable {
     }
 
     /// The status line and headers, with Content-Length or chunked framing added, ending in the blank line.
-    func serializedHead(contentLength: Int?, keepAlive: Bool) -> [UInt8] {
+    /// An HTTP/1.0 client is told when the connection stays open (its default is to close); a stream to it has
+    /// no chunked coding, the close ends it.
+    func serializedHead(contentLength: Int?, keepAlive: Bool, version: HTTPVersion = .http1_1) -> [UInt8] {
         var text = "HTTP/1.1 \(status.code) \(status.reason)\r\n"
         for field in headers.fields {
             text += "\(field.name): \(field.value)\r\n"
         }
         if let contentLength {
             text += "Content-Length: \(contentLength)\r\n"
-        } else {
+        } else if version != .http1_0 {
             text += "Transfer-Encoding: chunked\r\n"
         }
-        if !keepAlive { text += "Connection: close\r\n" }
+        if !keepAlive {
+            text += "Connection: close\r\n"
+        } else if version == .http1_0 {
+            text += "Connection: keep-alive\r\n"
+        }
         text += "\r\n"
         return Array(text.utf8)
     }

@@ -137,22 +137,27 @@ public final class HTTPServer: @unchecked Sendable {
         switch (operation, connection.phase) {
         case (.respond(let response), .handling(let keepAlive, let isHead)):
             let keep = keepAlive && !shuttingDown
-            connection.output += response.serializedHead(contentLength: response.body.count, keepAlive: keep)
+            connection.output += response.serializedHead(contentLength: response.body.count, keepAlive: keep, version: connection.version)
             if !isHead { connection.output += response.body }
             completeResponse(connection, keepAlive: keep)
         case (.beginStream(let response), .handling(let keepAlive, let isHead)):
-            connection.output += response.serializedHead(contentLength: nil, keepAlive: keepAlive && !shuttingDown)
-            connection.phase = .streaming(keepAlive: keepAlive, isHead: isHead)
+            // HTTP/1.0 has no chunked coding: the stream's end is the connection's end.
+            let chunked = connection.version != .http1_0
+            let keep = keepAlive && chunked && !shuttingDown
+            connection.output += response.serializedHead(contentLength: nil, keepAlive: keep, version: connection.version)
+            connection.phase = .streaming(keepAlive: keep, isHead: isHead, chunked: chunked)
             flush(connection)
-        case (.chunk(let bytes), .streaming(_, let isHead)):
-            if !isHead {
+        case (.chunk(let bytes), .streaming(_, let isHead, let chunked)):
+            if !isHead && chunked {
                 connection.output += Array(String(bytes.count, radix: 16).utf8) + [13, 10]
                 connection.output += bytes
                 connection.output += [13, 10]
+            } else if !isHead {
+                connection.output += bytes
             }
             flush(connection)
-        case (.end, .streaming(let keepAlive, let isHead)):
-            if !isHead { connection.output += [48, 13, 10, 13, 10] }
+        case (.end, .streaming(let keepAlive, let isHead, let chunked)):
+            if !isHead && chunked { connection.output += [48, 13, 10, 13, 10] }
             completeResponse(connection, keepAlive: keepAlive && !shuttingDown)
         default:
             break
@@ -212,11 +217,14 @@ public final class HTTPServer: @unchecked Sendable {
 
     private func handleEvent(token: UInt64, events: Epoll.Events) {
         guard let connection = connections[token] else { return }
-        if events.contains(.error) {
+        // A hang-up means the peer closed both directions: nobody can read an answer any more, so the
+        // connection ends here whatever phase it is in (its handler learns through the cancelled writer).
+        // A read of zero bytes alone is only a half-close: the answers to what was sent still go out.
+        if events.contains(.error) || events.contains(.hangup) {
             close(connection)
             return
         }
-        if events.contains(.readable) || events.contains(.peerClosed) || events.contains(.hangup) {
+        if events.contains(.readable) || events.contains(.peerClosed) {
             readAvailable(connection)
             guard connections[token] != nil else { return }
         }
@@ -233,7 +241,6 @@ public final class HTTPServer: @unchecked Sendable {
             switch result {
             case .success(0):
                 connection.peerClosed = true
-                connection.writer?.cancel()
                 break reading
             case .success(let n):
                 if connection.isReading && connection.requestStartedAt == nil && connection.bufferedInput == 0 {
@@ -292,10 +299,10 @@ public final class HTTPServer: @unchecked Sendable {
                 connection.requestStartedAt = connection.bufferedInput > 0 ? Self.now() : nil
                 connection.sequence += 1
                 let keepAlive = request.wantsKeepAlive
+                connection.version = request.version
                 connection.phase = .handling(keepAlive: keepAlive, isHead: request.method == .head)
                 let writer = ResponseWriter(loop: self, connection: connection.token, sequence: connection.sequence)
                 connection.writer = writer
-                if connection.peerClosed { writer.cancel() }
                 handler(request, writer)
             }
         }

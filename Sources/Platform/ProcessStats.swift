@@ -23,6 +23,14 @@ public enum ProcessStats {
         return 0
     }
 
+    /// User plus system CPU time this process has used, in seconds (getrusage).
+    public static func cpuSeconds() -> Double {
+        var usage = rusage()
+        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// Path of the executable of process `pid` (for audit records); nil when it cannot be read.
     public static func executablePath(of pid: Int32) -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)

@@ -164,6 +164,96 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(cancelled.wait(timeout: .now() + 5), .success)
     }
 
+    /// Every way a response can end — hang-ups in each phase, half-closes, handlers that answer after the client
+    /// left — releases the connection, and the loop idles afterwards instead of spinning on the dead descriptor.
+    func testEveryWayAConnectionEndsReleasesItAndTheLoopIdles() throws {
+        let late = DispatchSemaphore(value: 0)
+        try start { request, writer in
+            switch request.path {
+            case "/stream":
+                // A generation-like stream: chunks until the client leaves, then an end nobody reads.
+                DispatchQueue.global().async {
+                    writer.beginEventStream()
+                    while writer.writeEvent("token") { Thread.sleep(forTimeInterval: 0.01) }
+                    writer.end()
+                }
+            case "/never":
+                // A handler that gives up silently once cancelled (a request dropped while queued).
+                DispatchQueue.global().async { while !writer.isCancelled { Thread.sleep(forTimeInterval: 0.01) } }
+            case "/late":
+                // Answers after the client has gone.
+                DispatchQueue.global().async {
+                    while !writer.isCancelled { Thread.sleep(forTimeInterval: 0.01) }
+                    writer.respond(.text(.ok, "too late"))
+                    late.signal()
+                }
+            default:
+                TestRoutes.handle(request, writer)
+            }
+        }
+        for path in ["/stream", "/never", "/late", "/async?delay=0.3"] {
+            let connection = try connect()
+            try connection.send("GET \(path) HTTP/1.1\r\n\r\n")
+            if path == "/stream" { _ = try connection.readUntil("data: token") }
+            Thread.sleep(forTimeInterval: 0.05)
+            connection.close()
+        }
+        XCTAssertEqual(late.wait(timeout: .now() + 5), .success)
+        // A half-close still gets its answers (pipelined, one of them late), then the server closes.
+        let halfClosed = try connect()
+        try halfClosed.send("GET /async?delay=0.2 HTTP/1.1\r\n\r\nGET /echo?b HTTP/1.1\r\n\r\n")
+        halfClosed.shutdownWrite()
+        let answered = String(decoding: try halfClosed.readToEnd(timeout: 5), as: UTF8.self)
+        XCTAssertTrue(answered.contains("/async?delay=0.2") && answered.contains("/echo?b"), answered)
+        let deadline = Date().addingTimeInterval(5)
+        while server?.openConnections != 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertEqual(server?.openConnections, 0, "connections whose clients left are still open")
+        Thread.sleep(forTimeInterval: 0.4)  // let the late /async answer arrive for its closed connection
+        let before = ProcessStats.cpuSeconds()
+        Thread.sleep(forTimeInterval: 1)
+        let used = ProcessStats.cpuSeconds() - before
+        XCTAssertLessThan(used, 0.2, "the idle server used \(used) s of CPU in one second")
+        XCTAssertEqual(try HTTPClient(socketPath: socketPath).send(.get, "/echo").text, "/echo")
+    }
+
+    func testHTTP10KeepAliveIsAnnouncedAndItsStreamsAreNotChunked() throws {
+        try start()
+        let connection = try connect()
+        try connection.send("GET /echo?a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        let first = try connection.readResponses(count: 1).first
+        XCTAssertEqual(first?.headers["connection"], "keep-alive")
+        XCTAssertEqual(first?.body, "/echo?a")
+        // Still open: a stream on it is delimited by the close, not chunked.
+        try connection.send("GET /sse HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        let raw = String(decoding: try connection.readToEnd(timeout: 5), as: UTF8.self)
+        XCTAssertTrue(raw.lowercased().contains("connection: close"), raw)
+        XCTAssertFalse(raw.lowercased().contains("transfer-encoding"), raw)
+        XCTAssertTrue(raw.hasSuffix("data: [DONE]\n\n"), raw)
+        // Without the header an HTTP/1.0 connection closes after its answer.
+        let plain = try connect()
+        try plain.send("GET /echo HTTP/1.0\r\n\r\n")
+        XCTAssertTrue(String(decoding: try plain.readToEnd(timeout: 5), as: UTF8.self).contains("Connection: close"))
+    }
+
+    /// A shutdown with only hung-up clients ends at once instead of waiting out its deadline.
+    func testShutdownDoesNotWaitForClientsThatLeft() throws {
+        try start { _, writer in
+            DispatchQueue.global().async { while !writer.isCancelled { Thread.sleep(forTimeInterval: 0.01) } }
+        }
+        for _ in 0..<3 {
+            let connection = try connect()
+            try connection.send("GET /never HTTP/1.1\r\n\r\n")
+            Thread.sleep(forTimeInterval: 0.05)
+            connection.close()
+        }
+        Thread.sleep(forTimeInterval: 0.1)
+        let started = Date()
+        server?.beginShutdown(deadline: 30)
+        XCTAssertEqual(finished.wait(timeout: .now() + 5), .success)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2)
+        server = nil
+    }
+
     func testPeerCredentialsReachTheHandler() throws {
         let seen = LockedBox<PeerCredentials?>(nil)
         try start { request, writer in
