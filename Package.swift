@@ -19,6 +19,7 @@ let package = Package(
         .target(name: "CPlatform", cSettings: strictC),
         .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
         .target(name: "GGUF", swiftSettings: strict),
+        .target(name: "JSON", swiftSettings: strict),
         .target(name: "CKernels", cSettings: strictC + [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("m")]),
         .target(name: "Kernels", dependencies: ["GGUF", "CKernels"], swiftSettings: strict),
         .target(name: "Systemd", dependencies: ["CSystemd", "Platform"], swiftSettings: strict),
@@ -26,7 +27,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Platform"], swiftSettings: strict),
         .target(
             name: "Agent",
-            dependencies: ["Platform", "Systemd", "HTTP", "Telemetry", "CBuildInfo", "GGUF", "Kernels", "Tokenizer", "Inference"],
+            dependencies: ["Platform", "Systemd", "HTTP", "JSON", "Telemetry", "CBuildInfo", "GGUF", "Kernels", "Tokenizer", "Inference"],
             swiftSettings: strict),
         .executableTarget(name: "outpostd", dependencies: ["Agent"], swiftSettings: strict),
         .executableTarget(name: "outpost", dependencies: ["Agent", "HTTP"], swiftSettings: strict),
@@ -42,6 +43,7 @@ let package = Package(
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "Platform"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform"], swiftSettings: strict),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "AgentTests", dependencies: ["Agent"], swiftSettings: strict),
     ]
 )

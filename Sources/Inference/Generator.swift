@@ -23,12 +23,14 @@ public struct GenerationOptions: Sendable {
 
     /// At most this many alternatives per token.
     public static let maxTopLogprobs = 20
+    /// The longest stop string, in bytes (the stop matcher holds back that much text).
+    public static let maxStopBytes = 256
 
     func validated() throws(ModelError) -> GenerationOptions {
         guard maxTokens >= 0 else { throw ModelError("max_tokens must not be negative, got \(maxTokens)") }
         guard stop.count <= 16 else { throw ModelError("at most 16 stop strings, got \(stop.count)") }
-        guard stop.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 256 }) else {
-            throw ModelError("stop strings must be 1 to 256 bytes long")
+        guard stop.allSatisfy({ !$0.isEmpty && $0.utf8.count <= Self.maxStopBytes }) else {
+            throw ModelError("stop strings must be 1 to \(Self.maxStopBytes) bytes long")
         }
         if let logprobs, logprobs < 0 || logprobs > Self.maxTopLogprobs {
             throw ModelError("top_logprobs must be between 0 and \(Self.maxTopLogprobs), got \(logprobs)")

@@ -59,58 +59,51 @@ struct SpecialTokenMatcher: Sendable {
         guard n > 0 else { return [] }
 
         // Every occurrence of an eligible special token, in the order llama.cpp meets them: by rank, then by
-        // start. Starts come out of the scan ascending, so a counting sort by rank keeps them in order.
-        var ranks: [Int] = []
-        var starts: [Int] = []
-        for start in 0..<n where startsToken[Int(text[start])] {
-            var node = 0
-            var pos = start
-            while pos < n, let child = children[node << 8 | Int(text[pos])] {
-                node = child
-                pos += 1
-                let rank = terminal[node]
-                guard rank >= 0 else { continue }
-                if parseSpecial || attributes[Int(order[rank])].isDisjoint(with: .special) {
-                    ranks.append(rank)
-                    starts.append(start)
-                }
-            }
+        // start. Two walks over the text: the first counts each rank's occurrences, the second files their starts
+        // into one array bucketed by rank (ascending within a rank, as the scan goes). Four bytes an occurrence:
+        // a run of 30 spaces matches 30 nested whitespace tokens at every position.
+        precondition(n < Int(Int32.max), "texts over 2 GiB are not tokenized")
+        var bucketEnd = [Int](repeating: 0, count: order.count + 1)
+        let found = forEachOccurrence(text, parseSpecial: parseSpecial, attributes: attributes) { rank, _ in
+            bucketEnd[rank + 1] += 1
         }
-        guard !ranks.isEmpty else { return [.text(0..<n)] }
-        var firstOfRank = [Int](repeating: 0, count: order.count + 1)
-        for rank in ranks { firstOfRank[rank + 1] += 1 }
-        for rank in 0..<order.count { firstOfRank[rank + 1] += firstOfRank[rank] }
-        var occurrences = [(rank: Int, start: Int)](repeating: (0, 0), count: ranks.count)
-        for (rank, start) in zip(ranks, starts) {
-            occurrences[firstOfRank[rank]] = (rank, start)
-            firstOfRank[rank] += 1
+        guard found > 0 else { return [.text(0..<n)] }
+        for rank in 0..<order.count { bucketEnd[rank + 1] += bucketEnd[rank] }
+        var starts = [Int32](repeating: 0, count: found)
+        var next = bucketEnd
+        forEachOccurrence(text, parseSpecial: parseSpecial, attributes: attributes) { rank, start in
+            starts[next[rank]] = Int32(start)
+            next[rank] += 1
         }
 
         // state[i]: free text, a byte stripped away, inside an accepted token, or the start of one (its id).
         var state = [Int32](repeating: free, count: n)
-        for (rank, start) in occurrences {
-            let end = start + lengths[rank]
-            var available = true
-            for i in start..<end where state[i] != free {
-                available = false
-                break
-            }
-            guard available else { continue }
-            let id = order[rank]
-            state[start] = id
-            for i in (start + 1)..<end { state[i] = inside }
-            if attributes[Int(id)].contains(.leftStrip) {
-                var i = start - 1
-                while i >= 0 && state[i] == free && isASCIISpace(text[i]) {
-                    state[i] = stripped
-                    i -= 1
+        for rank in 0..<order.count {
+            for index in bucketEnd[rank]..<bucketEnd[rank + 1] {
+                let start = Int(starts[index])
+                let end = start + lengths[rank]
+                var available = true
+                for i in start..<end where state[i] != free {
+                    available = false
+                    break
                 }
-            }
-            if attributes[Int(id)].contains(.rightStrip) {
-                var i = end
-                while i < n && state[i] == free && isASCIISpace(text[i]) {
-                    state[i] = stripped
-                    i += 1
+                guard available else { continue }
+                let id = order[rank]
+                state[start] = id
+                for i in (start + 1)..<end { state[i] = inside }
+                if attributes[Int(id)].contains(.leftStrip) {
+                    var i = start - 1
+                    while i >= 0 && state[i] == free && isASCIISpace(text[i]) {
+                        state[i] = stripped
+                        i -= 1
+                    }
+                }
+                if attributes[Int(id)].contains(.rightStrip) {
+                    var i = end
+                    while i < n && state[i] == free && isASCIISpace(text[i]) {
+                        state[i] = stripped
+                        i += 1
+                    }
                 }
             }
         }
@@ -131,6 +124,33 @@ struct SpecialTokenMatcher: Sendable {
             }
         }
         return fragments
+    }
+}
+
+extension SpecialTokenMatcher {
+    /// Calls `body(rank, start)` for every eligible special token occurring in `text`, by ascending start;
+    /// returns how many there were.
+    @discardableResult
+    private func forEachOccurrence(
+        _ text: UnsafeBufferPointer<UInt8>, parseSpecial: Bool, attributes: [TokenAttributes], _ body: (Int, Int) -> Void
+    ) -> Int {
+        let n = text.count
+        var found = 0
+        for start in 0..<n where startsToken[Int(text[start])] {
+            var node = 0
+            var pos = start
+            while pos < n, let child = children[node << 8 | Int(text[pos])] {
+                node = child
+                pos += 1
+                let rank = terminal[node]
+                guard rank >= 0 else { continue }
+                if parseSpecial || attributes[Int(order[rank])].isDisjoint(with: .special) {
+                    body(rank, start)
+                    found += 1
+                }
+            }
+        }
+        return found
     }
 }
 

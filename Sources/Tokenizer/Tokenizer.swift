@@ -9,9 +9,25 @@ public final class Tokenizer: @unchecked Sendable {
     let vocabulary: Vocabulary
     private let specialMatcher: SpecialTokenMatcher
 
+    /// The longest token text, in bytes. No token stands for more input bytes than its text holds (SentencePiece
+    /// writes a space as the three bytes of ▁, byte-level BPE a byte as a character of one or two bytes), so a
+    /// text of `n` bytes takes at least ⌈n / longestTokenBytes⌉ tokens: a bound that refuses an oversized prompt
+    /// before any work that grows with it. (Only whitespace stripped beside a special token, or characters a
+    /// vocabulary without byte fallback drops, produce no token; such text is refused as if it produced some.)
+    public let longestTokenBytes: Int
+
     public init(gguf: GGUFFile) throws(TokenizerError) {
         vocabulary = try Vocabulary(gguf: gguf)
         specialMatcher = SpecialTokenMatcher(vocabulary: vocabulary)
+        var longest = 1
+        for id in 0..<vocabulary.count { longest = max(longest, vocabulary.texts.key(at: id).count) }
+        longestTokenBytes = longest
+    }
+
+    /// The fewest tokens `encode` can return for `byteCount` bytes of text (see `longestTokenBytes`).
+    public func minimumTokenCount(byteCount: Int, addSpecial: Bool) -> Int {
+        let special = addSpecial ? (vocabulary.addsBOS ? 1 : 0) + (vocabulary.addsEOS ? 1 : 0) : 0
+        return (byteCount + longestTokenBytes - 1) / longestTokenBytes + special
     }
 
     public var vocabularySize: Int { vocabulary.count }

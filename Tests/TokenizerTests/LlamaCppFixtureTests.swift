@@ -12,6 +12,28 @@ final class LlamaCppFixtureTests: XCTestCase {
     func testDefaultPreTokenizer() throws { try check("gpt-2-default") }
     func testSmolLMPreTokenizer() throws { try check("gpt-2-smollm") }
 
+    /// The byte bound the agent checks before tokenizing a prompt holds for llama.cpp's own ids: no text
+    /// has fewer tokens than ⌈bytes / longest token⌉ (plus BOS/EOS). Texts whose whitespace a right- or
+    /// left-stripping special token swallows are the documented exception and are skipped.
+    func testNoTextHasFewerTokensThanItsByteBound() throws {
+        for name in ["gemma3", "llama-spm", "phi-3", "llama-bpe", "qwen2", "gpt-2", "gpt-2-default", "gpt-2-smollm"] {
+            let fixture = try ReferenceData.fixture(name)
+            let tokenizer = try ReferenceData.tokenizer(for: name)
+            XCTAssertGreaterThan(tokenizer.longestTokenBytes, 4, name)
+            var checked = 0
+            for c in fixture.cases where !c.parse_special {
+                let bound = tokenizer.minimumTokenCount(byteCount: c.text.utf8.count, addSpecial: c.add_special)
+                XCTAssertGreaterThanOrEqual(c.ids.count, bound, "\(name): \(String(reflecting: c.text))")
+                checked += 1
+            }
+            XCTAssertGreaterThan(checked, 50, name)
+            // The bound is tight for a text made of the longest token: it cannot be beaten by one token.
+            let spaces = String(repeating: " ", count: 10 * tokenizer.longestTokenBytes)
+            XCTAssertLessThanOrEqual(tokenizer.minimumTokenCount(byteCount: spaces.utf8.count, addSpecial: false),
+                                     tokenizer.encode(spaces, addSpecial: false).count, name)
+        }
+    }
+
     /// Every case must match exactly; a failure names the text and shows both id lists.
     private func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let fixture = try ReferenceData.fixture(name)

@@ -2,8 +2,8 @@
 //   POST /v1/admin/reload            re-read the configuration and load, reload or drop models to match it
 //   POST /v1/admin/unload {"model"}  stop serving a model (requests in flight finish first)
 // Denials are audit events (uid, pid, executable) and are counted.
-import FoundationEssentials
 import HTTP
+import JSON
 import Platform
 import Telemetry
 
@@ -15,10 +15,6 @@ struct AdminActions: Sendable {
 }
 
 enum AdminRoutes {
-    struct UnloadRequest: Decodable {
-        let model: String
-    }
-
     static func add(to router: inout Router, policy: AccessPolicy, actions: AdminActions, denied: CounterFamily, logger: LoggerBox) {
         @Sendable func allowed(_ request: HTTPRequest, _ writer: ResponseWriter, _ what: String) -> Bool {
             guard !policy.allows(request.peer) else { return true }
@@ -33,8 +29,8 @@ enum AdminRoutes {
         }
         router.add(.post, "/v1/admin/unload") { request, writer in
             guard allowed(request, writer, "unload") else { return }
-            do throws(CLIError) {
-                let body = try OpenAIJSON.decode(UnloadRequest.self, from: request.body)
+            do throws(JSONFieldError) {
+                let body = try UnloadRequestBody(request.body)
                 actions.unload(body.model, writer)
             } catch {
                 writer.respond(.error(.badRequest, error.message))

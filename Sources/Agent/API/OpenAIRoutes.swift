@@ -1,7 +1,8 @@
 // POST /v1/completions, POST /v1/chat/completions and GET /v1/models: parse and check the request, take a turn
 // on the model, answer in OpenAI's shapes (SSE chunks ending in `data: [DONE]` when "stream" is true).
-import FoundationEssentials
+import Dispatch
 import HTTP
+import JSON
 import Inference
 import Platform
 import Synchronization
@@ -47,51 +48,41 @@ enum OpenAIRoutes {
         return false
     }
 
+    /// Request bodies are read, rendered and tokenized here, off the serving loop: their cost grows with the body,
+    /// and the loop must keep answering health checks and other clients meanwhile.
+    static let work = DispatchQueue(label: "outpost.requests", qos: .userInitiated, attributes: .concurrent)
+
     static func handle(_ request: HTTPRequest, _ writer: ResponseWriter, chat: Bool, models: ModelManager,
                        metrics: ServingMetrics, logger: LoggerBox) {
-        // Parse everything before taking a turn, so bad requests never wait in the queue.
-        let name: String
-        let messages: [ChatMessage]?
-        let promptText: String?
-        let fields: SamplingFields
-        do throws(CLIError) {
-            fields = try OpenAIJSON.decode(SamplingFields.self, from: request.body)
-            if chat {
-                let body = try OpenAIJSON.decode(ChatRequest.self, from: request.body)
-                name = body.model
-                guard !body.messages.isEmpty else { throw CLIError("'messages' must not be empty") }
-                messages = body.messages.map { ChatMessage(role: $0.role, content: $0.content ?? "") }
-                promptText = nil
-            } else {
-                let body = try OpenAIJSON.decode(CompletionRequest.self, from: request.body)
-                name = body.model
-                let prompts = body.prompt.all
-                guard prompts.count == 1 else { throw CLIError("'prompt' must be one string (got \(prompts.count)); batch prompts are not supported") }
-                promptText = prompts[0]
-                messages = nil
+        work.async {
+            // Parse everything before taking a turn, so bad requests never wait in the queue.
+            let body: CompletionRequestBody
+            do throws(JSONFieldError) {
+                body = try CompletionRequestBody(request.body, chat: chat)
+            } catch {
+                writer.respond(.error(.badRequest, error.message))
+                return
             }
-        } catch {
-            writer.respond(.error(.badRequest, error.message))
-            return
-        }
-        models.withModel(name) { found in
-            switch found {
-            case .success(let model):
-                handle(request, writer, chat: chat, model: model, messages: messages, promptText: promptText, fields: fields,
-                       metrics: metrics, logger: logger)
-            case .failure(.unknown):
-                writer.respond(.error(.notFound, "model '\(name)' does not exist; GET /v1/models lists the models", code: "model_not_found"))
-            case .failure(.notLoaded(let why)):
-                metrics.requests.labels(name, "503").inc()
-                writer.respond(.error(.serviceUnavailable, "model '\(name)' could not be loaded: \(why)", code: "model_not_loaded"))
+            let name = body.model
+            models.withModel(name) { found in
+                switch found {
+                case .success(let model):
+                    handle(request, writer, chat: chat, model: model, body: body, metrics: metrics, logger: logger)
+                case .failure(.unknown):
+                    writer.respond(.error(.notFound, "model '\(name)' does not exist; GET /v1/models lists the models", code: "model_not_found"))
+                case .failure(.notLoaded(let why)):
+                    metrics.requests.labels(name, "503").inc()
+                    writer.respond(.error(.serviceUnavailable, "model '\(name)' could not be loaded: \(why)", code: "model_not_loaded"))
+                }
             }
         }
     }
 
-    /// The rest of a request once its model is loaded (on the serving loop, or on the model queue after a load).
-    static func handle(_ request: HTTPRequest, _ writer: ResponseWriter, chat: Bool, model: ServedModel, messages: [ChatMessage]?,
-                       promptText: String?, fields: SamplingFields, metrics: ServingMetrics, logger: LoggerBox) {
+    /// The rest of a request once its model is loaded (on the request queue, or on the model queue after a load).
+    static func handle(_ request: HTTPRequest, _ writer: ResponseWriter, chat: Bool, model: ServedModel, body: CompletionRequestBody,
+                       metrics: ServingMetrics, logger: LoggerBox) {
         let name = model.config.name
+        let fields = body.fields
         guard model.access.allows(request.peer) else {
             metrics.denied.labels(name).inc()
             model.access.deny(request.peer, what: "model '\(name)'", event: "access_denied", summary: "access denied", fields: [LogField("MODEL", name)],
@@ -106,14 +97,24 @@ enum OpenAIRoutes {
             return
         }
         let prompt: String
-        if let messages {
+        if let messages = body.messages {
             guard let template = model.template else {
                 writer.respond(.error(.badRequest, "model '\(name)' has no known chat template; use /v1/completions with a raw prompt"))
                 return
             }
-            prompt = template.render(messages, addGenerationPrompt: true)
+            prompt = template.render(messages.map { ChatMessage(role: $0.role, content: $0.content) }, addGenerationPrompt: true)
         } else {
-            prompt = promptText ?? ""
+            prompt = body.prompt ?? ""
+        }
+        // Refused before tokenizing when its size alone shows it cannot fit: tokenizing costs time and memory
+        // that grow with the text, and the context bounds what is worth that cost.
+        let bytes = prompt.utf8.count
+        let fewest = model.tokenizer.minimumTokenCount(byteCount: bytes, addSpecial: true)
+        guard fewest < model.contextLength else {
+            writer.respond(.error(.badRequest, "the prompt is \(bytes) bytes, at least \(fewest) tokens (no token of this model spans more than "
+                                  + "\(model.tokenizer.longestTokenBytes) bytes); model '\(name)' has a context of \(model.contextLength)",
+                                  code: "context_length_exceeded"))
+            return
         }
         let tokens = model.tokenizer.encode(prompt, addSpecial: true, parseSpecial: chat)
         guard tokens.count < model.contextLength else {
@@ -202,6 +203,9 @@ enum OpenAIRoutes {
         }
         o.stop = f.stop?.all ?? []
         guard o.stop.count <= 4, o.stop.allSatisfy({ !$0.isEmpty }) else { throw CLIError("'stop' takes at most 4 non-empty strings") }
+        if let long = o.stop.first(where: { $0.utf8.count > GenerationOptions.maxStopBytes }) {
+            throw CLIError("each 'stop' string may be at most \(GenerationOptions.maxStopBytes) bytes; one is \(long.utf8.count)")
+        }
         return o
     }
 }
