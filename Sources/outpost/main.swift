@@ -58,7 +58,9 @@ let commands: [Command] = [
             """,
         valueOptions: ["socket", "max-tokens", "temperature", "seed", "top-k", "top-p"], flagOptions: ["stream", "json", "help"],
         run: { arguments in
-            guard arguments.positionals.count == 2 else { throw UsageError("expected MODEL and PROMPT") }
+            guard arguments.positionals.count == 2 else {
+                throw UsageError("expected MODEL and PROMPT, got \(arguments.positionals.count) argument\(arguments.positionals.count == 1 ? "" : "s")")
+            }
             try ServingCommands.generate(socket: arguments.value("socket"), model: arguments.positionals[0],
                                          prompt: arguments.positionals[1], stream: arguments.has("stream"), json: arguments.has("json"),
                                          sampling: try ServingCommands.sampling(arguments))
@@ -73,7 +75,7 @@ let commands: [Command] = [
             """,
         valueOptions: ["socket", "max-tokens", "temperature", "seed", "top-k", "top-p"], flagOptions: ["help"],
         run: { arguments in
-            guard arguments.positionals.count == 1 else { throw UsageError("expected MODEL") }
+            guard arguments.positionals.count == 1 else { throw UsageError("expected MODEL, got \(arguments.positionals.count) arguments") }
             try ServingCommands.chat(socket: arguments.value("socket"), model: arguments.positionals[0],
                                      sampling: try ServingCommands.sampling(arguments))
         }),
@@ -111,7 +113,7 @@ let commands: [Command] = [
     Command(
         name: "tokenize", summary: "print the token ids of a text as a JSON array",
         usage: """
-            Usage: outpost tokenize --model FILE --text TEXT [--no-bos] [--no-parse-special]
+            Usage: outpost tokenize --model FILE (--text TEXT | --file FILE) [--no-bos] [--no-parse-special] [--time]
 
             Prints the token ids as a JSON array; the BOS token is included when the model adds one. Like
             llama.cpp's llama-tokenize, special-token text such as <start_of_turn> becomes the special token.
@@ -119,11 +121,13 @@ let commands: [Command] = [
             Options:
               --model FILE       GGUF model file (only its vocabulary is used)
               --text TEXT        the text to tokenize
+              --file FILE        read the text from FILE instead (up to 64 MiB)
               --no-bos           do not add BOS/EOS even if the model asks for them
               --no-parse-special keep special-token text as plain text
+              --time             print the bytes, tokens and milliseconds the encoding took to stderr
               -h, --help         print this help
             """,
-        valueOptions: ["model", "text"], flagOptions: ["no-bos", "no-parse-special", "help"],
+        valueOptions: ["model", "text", "file"], flagOptions: ["no-bos", "no-parse-special", "time", "help"],
         run: { arguments in _ = try ModelCommands.tokenize(arguments) }),
     Command(
         name: "perplexity", summary: "perplexity of a model on a text file (llama.cpp's method)",
@@ -241,7 +245,16 @@ if arguments.has("help") {
     exitProcess(0)
 }
 do {
+    if let socket = arguments.value("socket") {
+        guard !socket.isEmpty else { throw UsageError("--socket needs a path, got an empty string") }
+        guard socket.utf8.count <= AgentClient.maxSocketPathLength else {
+            throw UsageError("--socket path is \(socket.utf8.count) bytes; a Unix socket path holds at most \(AgentClient.maxSocketPathLength)")
+        }
+    }
     try command.run(arguments)
+} catch let error as UsageError {
+    printError("outpost \(command.name): \(error)\nTry 'outpost \(command.name) --help'.")
+    exitProcess(2)
 } catch {
     printError("outpost \(command.name): \(error)")
     exitProcess(1)

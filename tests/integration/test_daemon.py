@@ -9,6 +9,8 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from conftest import OUTPOST, OUTPOSTD, Daemon, UnixHTTPConnection, raw_exchange
 
 
@@ -275,3 +277,24 @@ def test_cli_help_and_version():
     assert out.returncode == 0 and "--state-dir" in out.stdout
     out = subprocess.run([OUTPOSTD, "--bogus"], capture_output=True, text=True)
     assert out.returncode == 2 and "unknown option --bogus" in out.stderr
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["generate", "gemma"], "expected MODEL and PROMPT, got 1 argument"),
+    (["generate", "gemma", "hi", "--max-tokens", "1e99"], "--max-tokens expects an integer, got '1e99'"),
+    (["generate", "gemma", "hi", "--max-tokens", "0"], "--max-tokens must be at least 1"),
+    (["generate", "gemma", "hi", "--temperature", "nan"], "--temperature expects a number, got 'nan'"),
+    (["generate", "--max-tokens", "--socket", "x", "gemma", "hi"], "option --max-tokens needs a value, got the option --socket"),
+    (["generate", "gemma", "hi", "--socket", ""], "--socket needs a path, got an empty string"),
+    (["status", "--socket", "/tmp/" + "s" * 200], "--socket path is 205 bytes; a Unix socket path holds at most 107"),
+    (["chat"], "expected MODEL, got 0 arguments"),
+    (["run", "--prompt", "x"], "--model FILE is required"),
+    (["tokenize", "--model"], "option --model needs a value"),
+    (["bench", "--model", "m.gguf", "--threads", "0"], "--threads must be between 1 and 256"),
+    (["models", "--bogus"], "unknown option --bogus"),
+])
+def test_cli_usage_errors_exit_2_naming_the_mistake(args, fragment):
+    out = subprocess.run([OUTPOST, *args], capture_output=True, text=True, timeout=10)
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    assert fragment in out.stderr, out.stderr
+    assert f"Try 'outpost {args[0]} --help'." in out.stderr

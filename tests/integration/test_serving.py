@@ -114,11 +114,48 @@ def test_chat_completion_and_stream(served):
     ({"model": "gemma", "prompt": "x", "n": 9}, 400, "'n' must be between 1 and 8"),
     ({"model": "gemma", "prompt": "x", "max_tokens": 0}, 400, "max_tokens"),
     ({"model": "gemma", "prompt": "word " * 600}, 400, "context of 512"),
+    ({"model": "gemma", "prompt": "word " * 6000}, 400, "bytes, at least"),
+    ({"model": "gemma", "prompt": "x", "stop": ["s" * 300]}, 400, "each 'stop' string may be at most 256 bytes; one is 300"),
+    ('{"model": "gemma", "prompt": "x", "top_p": 1e-46}', 400, "field 'top_p' is out of range: 1e-46 is too small"),
+    ('{"model": "gemma", "prompt": "x", "temperature": 1e308}', 400, "field 'temperature' is out of range: 1e308"),
+    ('{"model": "gemma", "prompt": "x\\ud800"}', 400, "field 'prompt' is not valid JSON: lone UTF-16 surrogate"),
+    ('{"model": "gemma", "prompt": "a\u0001b"}', 400, "field 'prompt' is not valid JSON: raw control character U+0001"),
+    (b'{"model": "gemma", "prompt": "a\xff"}', 400, "field 'prompt' is not valid JSON: invalid UTF-8"),
+    ('{"model": "gemma", "prompt": "\\q"}', 400, "unknown escape"),
+    ('[1,]', 400, "not valid JSON"),
+    ('{"model": "gemma", "prompt": "x",}', 400, "not valid JSON"),
+    ({"model": "gemma", "prompt": "x", "tools": [{"type": "function"}]}, 400, "field 'tools' is not supported"),
+    ({"model": "gemma", "prompt": "x", "logit_bias": {"5": 10}}, 400, "field 'logit_bias' is not supported"),
+    ({"model": "gemma", "prompt": "x", "echo": True}, 400, "field 'echo' is not supported"),
+    ({"model": "gemma", "prompt": "x", "response_format": {"type": "json_object"}}, 400, "field 'response_format' is not supported"),
 ])
 def test_bad_requests(served, body, status, fragment):
     got, _, raw = post(served, "/v1/completions", body)
     assert got == status, raw
     assert fragment in json.loads(raw)["error"]["message"]
+
+
+@pytest.mark.parametrize("messages,fragment", [
+    ([{"role": "wizard", "content": "hi"}], "field 'messages.0.role' must be one of system, developer, user, assistant, got 'wizard'"),
+    ([{"role": "tool", "content": "42"}], "tool calls are not supported"),
+    ([{"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "x"}}]}],
+     "field 'messages.0.content.1.type' is 'image_url': only text parts are supported"),
+    ([{"role": "user", "content": 5}], "field 'messages.0.content' has the wrong type"),
+    ([{"role": "user"}], "missing field 'messages.0.content'"),
+])
+def test_bad_chat_requests(served, messages, fragment):
+    got, _, raw = post(served, "/v1/chat/completions", {"model": "gemma", "messages": messages})
+    assert got == 400, raw
+    assert fragment in json.loads(raw)["error"]["message"]
+
+
+def test_chat_content_as_text_parts_equals_content_as_a_string(served):
+    def answer(content):
+        status, _, raw = post(served, "/v1/chat/completions", {"model": "gemma", "max_tokens": 8, "temperature": 0,
+                                                                "messages": [{"role": "user", "content": content}]})
+        assert status == 200, raw
+        return json.loads(raw)["choices"][0]["message"]["content"]
+    assert answer([{"type": "text", "text": "Name three "}, {"type": "text", "text": "colours."}]) == answer("Name three colours.")
 
 
 def test_queue_full_gives_429(served):

@@ -11,6 +11,8 @@ public struct CLIError: Error, CustomStringConvertible {
 
 public struct AgentClient {
     public static let defaultSocket = "/run/outpost/outpost.sock"
+    /// The longest path a Unix socket address holds.
+    public static let maxSocketPathLength = UnixSocket.maxPathLength
     public let socketPath: String
 
     /// `--socket`, else `$OUTPOST_SOCKET`, else the default path.

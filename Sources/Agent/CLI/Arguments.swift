@@ -43,6 +43,10 @@ public struct Arguments: Equatable {
                     values[name, default: []].append(inlineValue)
                 } else {
                     guard index < arguments.count else { throw UsageError("option --\(name) needs a value") }
+                    // `--max-tokens --socket X` is a forgotten value, not a value spelled "--socket".
+                    guard !arguments[index].hasPrefix("--") else {
+                        throw UsageError("option --\(name) needs a value, got the option \(arguments[index]) (write --\(name)=VALUE for a value starting with --)")
+                    }
                     values[name, default: []].append(arguments[index])
                     index += 1
                 }

@@ -76,11 +76,28 @@ public enum ModelCommands {
 
     public static func tokenize(_ arguments: Arguments) throws -> Int32 {
         guard let path = arguments.value("model") else { throw UsageError("--model FILE is required") }
-        guard let text = arguments.value("text") else { throw UsageError("--text TEXT is required") }
+        let text: String
+        switch (arguments.value("text"), arguments.value("file")) {
+        case (let given?, nil):
+            text = given
+        case (nil, let textPath?):
+            do {
+                text = try ProcessStats.readSmallFile(textPath, limit: 64 << 20)
+            } catch {
+                throw CLIError("cannot read \(textPath): \(error)")
+            }
+        case (nil, nil): throw UsageError("--text TEXT or --file FILE is required")
+        case (_?, _?): throw UsageError("give --text or --file, not both")
+        }
         let file = try ModelFile(path: path)
         let tokenizer = try file.tokenizer()
+        let started = Clock.monotonicNanoseconds()
         let ids = tokenizer.encode(text, addSpecial: !arguments.has("no-bos"), parseSpecial: !arguments.has("no-parse-special"))
+        let seconds = Double(Clock.monotonicNanoseconds() - started) / 1e9
         print("[" + ids.map(String.init).joined(separator: ", ") + "]")
+        if arguments.has("time") {
+            printError("tokenize: \(text.utf8.count) bytes -> \(ids.count) tokens in \((seconds * 1000).fixed(3)) ms")
+        }
         return 0
     }
 

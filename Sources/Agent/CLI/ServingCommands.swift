@@ -48,8 +48,13 @@ public enum ServingCommands {
             guard let value = UInt64(text) else { throw UsageError("--seed expects a non-negative integer, got '\(text)'") }
             seed = value
         }
-        return (try arguments.integer("max-tokens"), try arguments.double("temperature"), seed, try arguments.integer("top-k"),
-                try arguments.double("top-p"))
+        let maxTokens = try arguments.integer("max-tokens"), temperature = try arguments.double("temperature")
+        let topK = try arguments.integer("top-k"), topP = try arguments.double("top-p")
+        if let maxTokens, maxTokens < 1 { throw UsageError("--max-tokens must be at least 1, got \(maxTokens)") }
+        if let temperature, temperature < 0 { throw UsageError("--temperature must not be negative, got \(temperature)") }
+        if let topK, topK < 0 { throw UsageError("--top-k must not be negative, got \(topK)") }
+        if let topP, !(topP > 0 && topP <= 1) { throw UsageError("--top-p must be in (0, 1], got \(topP)") }
+        return (maxTokens, temperature, seed, topK, topP)
     }
 
     /// A completion of `prompt`; streamed to stdout as it arrives with `stream`.
