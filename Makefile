@@ -13,14 +13,14 @@ PYTHON ?= python3
 DEB_APT := dpkg-dev binutils chrpath
 E2E_APT := debootstrap systemd-container zstd lintian
 # The package's version is BuildInfo.swift's; VERSION=... overrides it for the package only.
-DEB_VERSION = $(or $(VERSION),$(shell sed -n 's/^ *public static let version = "\(.*\)"$$/\1/p' Sources/Agent/BuildInfo.swift))
+DEB_VERSION = $(or $(VERSION),$(shell sed -n 's/^ *public static let version = "\(.*\)"$$/\1/p' Sources/BuildInfo/BuildInfo.swift))
 DEB = dist/outpost_$(DEB_VERSION)_amd64.deb
 # The end-to-end test boots a container: it needs root (or sudo) and debootstrap and systemd-nspawn, installed or
 # installable with apt.
 E2E_POSSIBLE = { [ "$$(id -u)" = 0 ] || sudo -n true; } 2>/dev/null && \
 	{ { command -v debootstrap && command -v systemd-nspawn; } || apt-cache show debootstrap systemd-container; } >/dev/null 2>&1
 
-.PHONY: help deps test-deps build release test unit-tests integration-tests demo bench bench-inference clean buildinfo model
+.PHONY: help deps test-deps build release test check-imports unit-tests integration-tests demo bench bench-inference clean buildinfo model
 
 help:
 	@echo "make demo   - install build dependencies, build, start outpostd on a temporary socket, call it, stop it"
@@ -60,7 +60,12 @@ build: deps buildinfo
 release: deps buildinfo
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-unit-tests: test-deps buildinfo model
+# Dependencies point one way (scripts/check-imports.py), and the check itself fails on planted wrong imports.
+check-imports:
+	$(PYTHON) scripts/check-imports.py
+	bash scripts/test-check-imports.sh
+
+unit-tests: test-deps buildinfo model check-imports
 	$(SWIFT) build --build-tests
 	OUTPOST_TEST_MODEL=$$(bash scripts/fetch-model.sh) LLAMA_CPP_VOCABS=$$(bash scripts/fetch-llama-vocabs.sh) $(SWIFT) test --skip-build
 

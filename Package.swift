@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
 // Outpost: an edge model-serving agent. No package dependencies: the toolchain, libsodium and libsystemd only.
+// The targets are listed in dependency order; scripts/check-imports.py enforces it.
 import PackageDescription
 
 let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
@@ -13,37 +14,58 @@ let package = Package(
         .executable(name: "outpost", targets: ["outpost"]),
     ],
     targets: [
+        // C shims and system libraries.
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "CBuildInfo", cSettings: strictC),
         .target(name: "CPlatform", cSettings: strictC),
-        .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
-        .target(name: "GGUF", swiftSettings: strict),
-        .target(name: "JSON", swiftSettings: strict),
         .target(name: "CKernels", cSettings: strictC + [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("m")]),
+        // Foundations: the C library's one funnel, build facts, bounded parsers.
+        .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
+        .target(name: "BuildInfo", dependencies: ["CBuildInfo"], swiftSettings: strict),
+        .target(name: "Arguments", swiftSettings: strict),
+        .target(name: "JSON", swiftSettings: strict),
+        // The numeric side: imports nothing from the systems side.
+        .target(name: "GGUF", swiftSettings: strict),
         .target(name: "Kernels", dependencies: ["GGUF", "CKernels"], swiftSettings: strict),
+        .target(name: "Tokenizer", dependencies: ["GGUF"], swiftSettings: strict),
+        .target(name: "Inference", dependencies: ["GGUF", "Kernels", "CKernels", "Tokenizer"], swiftSettings: strict),
+        // The systems side.
         .target(name: "Systemd", dependencies: ["CSystemd", "Platform"], swiftSettings: strict),
         .target(name: "Telemetry", dependencies: ["Platform"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Platform"], swiftSettings: strict),
+        .target(name: "Config", dependencies: ["Platform"], swiftSettings: strict),
+        .target(
+            name: "Serving",
+            dependencies: ["Platform", "Telemetry", "Config", "GGUF", "Tokenizer", "Inference"],
+            swiftSettings: strict),
+        // Wiring and the executables.
         .target(
             name: "Agent",
-            dependencies: ["Platform", "Systemd", "HTTP", "JSON", "Telemetry", "CBuildInfo", "GGUF", "Kernels", "Tokenizer", "Inference"],
+            dependencies: ["Platform", "BuildInfo", "Systemd", "HTTP", "JSON", "Telemetry", "Config", "Serving", "Inference", "Tokenizer"],
             swiftSettings: strict),
-        .executableTarget(name: "outpostd", dependencies: ["Agent"], swiftSettings: strict),
-        .executableTarget(name: "outpost", dependencies: ["Agent", "HTTP"], swiftSettings: strict),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: strict),
+        .executableTarget(name: "outpostd", dependencies: ["Agent", "Arguments", "BuildInfo", "Config", "Platform"], swiftSettings: strict),
+        .executableTarget(
+            name: "outpost",
+            dependencies: ["Platform", "Arguments", "BuildInfo", "HTTP", "JSON", "GGUF", "Kernels", "Tokenizer", "Inference", "Serving"],
+            swiftSettings: strict),
+        // Tests mirror the targets; TestKit holds what several of them share.
+        .target(name: "TestKit", path: "Tests/TestKit", swiftSettings: strict),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestKit"], swiftSettings: strict),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestKit"], swiftSettings: strict),
         .testTarget(
-            name: "GGUFTests", dependencies: ["GGUF", "Platform"], resources: [.copy("Fixtures")],
+            name: "GGUFTests", dependencies: ["GGUF", "Platform", "TestKit"], resources: [.copy("Fixtures")],
             swiftSettings: strict),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], exclude: ["Fixtures"], swiftSettings: strict),
-        .target(name: "Tokenizer", dependencies: ["GGUF"], swiftSettings: strict),
-        .target(name: "Inference", dependencies: ["GGUF", "Kernels", "CKernels", "Tokenizer"], swiftSettings: strict),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "Platform"], swiftSettings: strict),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "CKernels", "GGUF", "Platform"], swiftSettings: strict),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestKit"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "Platform", "TestKit"], swiftSettings: strict),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "CKernels", "GGUF", "Platform", "TestKit"], swiftSettings: strict),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "Platform"], swiftSettings: strict),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform"], swiftSettings: strict),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
-        .testTarget(name: "AgentTests", dependencies: ["Agent"], swiftSettings: strict),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "Platform"], swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Platform", "TestKit"], swiftSettings: strict),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Platform", "TestKit"], swiftSettings: strict),
+        .testTarget(
+            name: "ServingTests", dependencies: ["Serving", "Config", "Inference", "Tokenizer", "GGUF", "Telemetry", "TestKit"],
+            swiftSettings: strict),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "JSON", "Inference"], swiftSettings: strict),
     ]
 )

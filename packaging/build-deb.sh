@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds dist/outpost_<version>_amd64.deb with dpkg-deb from the release binaries and the files in packaging/
 # and systemd/. The binaries must be built already (make release: --static-swift-stdlib). The version comes
-# from Sources/Agent/BuildInfo.swift unless VERSION is set (the end-to-end test builds a bumped one to test
+# from Sources/BuildInfo/BuildInfo.swift unless VERSION is set (the end-to-end test builds a bumped one to test
 # upgrades). Prints the path of the .deb.
 #   BIN_DIR  where outpostd and outpost are (default .build/release)
 #   OUT_DIR  where the .deb goes (default dist)
@@ -11,8 +11,8 @@ umask 022
 cd "$(dirname "$0")/.."
 bin_dir=${BIN_DIR:-.build/release}
 out_dir=${OUT_DIR:-dist}
-upstream=$(sed -n 's/^ *public static let version = "\(.*\)"$/\1/p' Sources/Agent/BuildInfo.swift)
-[ -n "$upstream" ] || { echo "error: no version in Sources/Agent/BuildInfo.swift" >&2; exit 1; }
+upstream=$(sed -n 's/^ *public static let version = "\(.*\)"$/\1/p' Sources/BuildInfo/BuildInfo.swift)
+[ -n "$upstream" ] || { echo "error: no version in Sources/BuildInfo/BuildInfo.swift" >&2; exit 1; }
 version=${VERSION:-$upstream}
 # Timestamps inside the package come from the commit, so the same tree gives the same package.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
@@ -33,13 +33,13 @@ schema_keys=$(awk '
     /Setting\(key: "/ { split($0, a, "\""); print section "." a[2] }
     /modelSettings:/ { models = 1 }
     models && /^ *"[a-z_]+": \{/ { split($0, a, "\""); print "models." a[2] }
-    models && /^ *\]$/ { models = 0 }' Sources/Agent/Config/Config+Loading.swift | sort)
+    models && /^ *\]$/ { models = 0 }' Sources/Config/Config+Loading.swift | sort)
 documented_keys=$(awk '
     /^#? ?\[models\./ { section = "models"; next }
     /^#? ?\[[a-z_]+\]/ { gsub(/^#? ?\[|\].*$/, ""); section = $0; next }
     /^# [a-z_]+ = / { print section "." $2 }' packaging/outpost.toml | sort)
 if [ -z "$schema_keys" ] || [ "$schema_keys" != "$documented_keys" ]; then
-    echo "error: packaging/outpost.toml and Sources/Agent/Config/Config+Loading.swift disagree on the keys:" >&2
+    echo "error: packaging/outpost.toml and Sources/Config/Config+Loading.swift disagree on the keys:" >&2
     diff <(echo "$schema_keys") <(echo "$documented_keys") | sed -n 's/^< /  undocumented: /p; s/^> /  not in the schema: /p' >&2
     exit 1
 fi

@@ -33,7 +33,12 @@ public struct Router: Sendable {
 
     /// Dispatches a request, answering 404 / 405 itself.
     public func handle(_ request: HTTPRequest, _ writer: ResponseWriter) {
-        switch match(request) {
+        handle(match(request), request, writer)
+    }
+
+    /// Dispatches a request already matched (a caller that needed the match first does not match twice).
+    public func handle(_ match: Match, _ request: HTTPRequest, _ writer: ResponseWriter) {
+        switch match {
         case .found(let route):
             route.handler(request, writer)
         case .methodNotAllowed(let allowed):

@@ -1,3 +1,4 @@
+// What the kernels refuse: tensor types they cannot handle, shapes that do not fit a type's blocks.
 import GGUF
 
 /// An error from the kernels: a tensor type they cannot handle, or a shape that does not fit the type's blocks.

@@ -1,3 +1,4 @@
+// The choice between a kernel's scalar reference and its SIMD implementation.
 import CKernels
 
 /// Which implementation of a kernel to run.

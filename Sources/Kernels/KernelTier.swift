@@ -1,3 +1,4 @@
+// The CPU feature tiers the C kernels are built for, detected at run time and capped by OUTPOST_KERNELS.
 import CKernels
 
 /// A family of kernel implementations, each needing more of the CPU than the one before (ck_kernels.h): the

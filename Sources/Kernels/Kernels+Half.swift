@@ -1,6 +1,7 @@
+// Half and bfloat16 conversion for F16/BF16 tensors and the fp16 KV cache.
 import CKernels
 
-// IEEE half and bfloat16 conversions (exact; narrowing rounds to nearest even), for F16/BF16 tensors and caches.
+/// IEEE half and bfloat16 conversions (exact; narrowing rounds to nearest even).
 extension Kernels {
     /// Converts `count` IEEE halves to floats (F16C when dispatched to AVX2; exact either way).
     public static func halvesToFloats(_ src: UnsafePointer<UInt16>, count: Int, into dst: UnsafeMutablePointer<Float>) {

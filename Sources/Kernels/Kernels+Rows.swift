@@ -1,7 +1,7 @@
+// Row-level kernels (activation formats, quantising rows, per-row dot products): what the products are built from.
 import CKernels
 import GGUF
 
-// Row-level kernels: what matmul is built from, exposed so tests can hold each path against the other.
 extension Kernels {
     /// The activation format a weight type is multiplied with (llama.cpp's vec_dot_type): Q8_0 for Q4_0, Q5_0,
     /// Q8_0; Q8_1 for Q4_1, Q5_1; Q8_K for the K formats; the type itself for F32, F16, BF16.

@@ -1,3 +1,4 @@
+// The Swift face of the C kernels: quantised dot products and matrix-vector / matrix-matrix products.
 import CKernels
 import GGUF
 

@@ -1,3 +1,4 @@
+// The persistent worker threads that share out matrix products and element-wise steps.
 import CKernels
 
 /// Persistent worker threads for matrix products. The calling thread takes part, so `threads: 2` starts one

@@ -1,3 +1,4 @@
+// A weight tensor as the products take it: its type, shape and raw bytes, checked once at load.
 import CKernels
 import GGUF
 

@@ -1,4 +1,5 @@
 // One log event as sinks receive it.
+import Platform
 
 /// A structured field. Names follow journald's rules (`[A-Z_][A-Z0-9_]*`, at most 64 characters, not starting
 /// with `_`, which journald reserves for fields it adds itself), so a journald sink can pass them through.

@@ -1,5 +1,7 @@
 // outpost: the command-line tool for local admins, developers and the central team. Argument handling only.
-import Agent
+import Arguments
+import BuildInfo
+import Platform
 
 struct Command {
     let name: String

@@ -1,5 +1,9 @@
 // outpostd: the Outpost agent. Argument handling only; the service lives in the Agent module.
 import Agent
+import Arguments
+import BuildInfo
+import Config
+import Platform
 
 let usage = """
     Usage: outpostd [--config FILE] [--socket PATH] [--state-dir DIR] [--model NAME=PATH.gguf ...]
@@ -37,4 +41,17 @@ do {
 } catch {
     printError("outpostd: \(error)\nTry 'outpostd --help'.")
     exitProcess(2)
+}
+
+extension DaemonOptions {
+    /// Parses `NAME=PATH` from `--model`.
+    static func model(_ argument: String) throws(UsageError) -> ModelConfig {
+        guard let equals = argument.firstIndex(of: "=") else { throw UsageError("--model expects NAME=PATH, got '\(argument)'") }
+        let name = String(argument[..<equals]), path = String(argument[argument.index(after: equals)...])
+        guard ModelConfig.isValidName(name) else {
+            throw UsageError("model name '\(name)' must be 1 to 64 letters, digits, '.', '-', '_' or ':'")
+        }
+        guard !path.isEmpty else { throw UsageError("--model \(name)= needs a path") }
+        return ModelConfig(name: name, path: path)
+    }
 }

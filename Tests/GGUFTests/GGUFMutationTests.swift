@@ -2,6 +2,7 @@
 // parse either succeeds with a consistent directory or throws a GGUFError: never a trap, never a huge allocation.
 import Glibc
 import GGUF
+import TestKit
 import XCTest
 
 final class GGUFMutationTests: XCTestCase {
@@ -153,20 +154,3 @@ final class GGUFMutationTests: XCTestCase {
     }
 }
 
-/// A small seeded generator (SplitMix64), so every run damages the same bytes.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func next(below bound: Int) -> Int {
-        Int(next() % UInt64(bound))
-    }
-}

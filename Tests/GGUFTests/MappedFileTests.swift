@@ -2,18 +2,22 @@ import Foundation
 import Glibc
 import GGUF
 import Platform
+import TestKit
 import XCTest
 
 final class MappedFileTests: XCTestCase {
     private var directory = ""
 
-    override func setUp() {
-        directory = NSTemporaryDirectory() + "outpost-mapped-\(UUID().uuidString.prefix(8))"
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    private var temporary: TemporaryDirectory?
+
+    override func setUpWithError() throws {
+        let temporary = try TemporaryDirectory(prefix: "mapped")
+        self.temporary = temporary
+        directory = temporary.root
     }
 
     override func tearDown() {
-        try? FileManager.default.removeItem(atPath: directory)
+        temporary?.remove()
     }
 
     private func write(_ bytes: [UInt8], _ name: String) throws -> String {

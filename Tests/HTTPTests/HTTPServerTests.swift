@@ -1,5 +1,6 @@
 import Foundation
 import Platform
+import TestKit
 import XCTest
 @testable import HTTP
 
@@ -11,9 +12,12 @@ final class HTTPServerTests: XCTestCase {
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
 
-    override func setUp() {
-        directory = NSTemporaryDirectory() + "outpost-http-\(UUID().uuidString.prefix(8))"
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    private var temporary: TemporaryDirectory?
+
+    override func setUpWithError() throws {
+        let temporary = try TemporaryDirectory(prefix: "http")
+        self.temporary = temporary
+        directory = temporary.root
         socketPath = directory + "/s.sock"
     }
 
@@ -22,7 +26,7 @@ final class HTTPServerTests: XCTestCase {
             server.beginShutdown(deadline: 0)
             _ = finished.wait(timeout: .now() + 5)
         }
-        try? FileManager.default.removeItem(atPath: directory)
+        temporary?.remove()
     }
 
     private func start(_ configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: @escaping HTTPHandler = TestRoutes.handle) throws {

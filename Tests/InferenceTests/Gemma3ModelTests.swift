@@ -1,6 +1,7 @@
 import Foundation
 import GGUF
 import Platform
+import TestKit
 import XCTest
 @testable import Inference
 
@@ -17,8 +18,7 @@ final class Gemma3ModelTests: XCTestCase {
     }
 
     static func fixture(_ name: String) throws -> [String: Any] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("tests/fixtures/gemma3/\(name)")
+        let url = Fixtures.url("gemma3/\(name)")
         return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
     }
 

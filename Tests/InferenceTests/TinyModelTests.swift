@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import TestKit
 import XCTest
 @testable import Inference
 
@@ -26,8 +27,7 @@ final class TinyModelTests: XCTestCase {
         let logits: Logits
     }
 
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("tests/fixtures/tiny")
+    static let directory = Fixtures.url("tiny")
 
     static let models = ["llama-f32", "llama-f16", "llama-bf16", "llama-q8_0", "llama-q4_0", "llama-q4_1", "llama-q5_0",
                          "llama-q5_1", "llama-q4_k", "llama-q5_k", "llama-q6_k", "llama3-rope-q4_0", "qwen2-f32", "qwen2-q8_0",

@@ -1,12 +1,13 @@
 import Foundation
+import TestKit
 import XCTest
 @testable import Platform
 
 final class AtomicFileTests: XCTestCase {
     func testWriteReplacesContentAndLeavesNoTemporaryFile() throws {
-        let top = NSTemporaryDirectory() + "outpost-atomic-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: top) }
-        let directory = top + "/a/b"
+        let top = try TemporaryDirectory(prefix: "atomic")
+        defer { top.remove() }
+        let directory = top.path("a/b")
         try AtomicFile.makeDirectories(directory)
         let path = directory + "/state.json"
         try AtomicFile.write(Array("one".utf8), to: path)
@@ -24,12 +25,12 @@ final class AtomicFileTests: XCTestCase {
     }
 
     func testReadAllHonoursTheLimit() throws {
-        let path = NSTemporaryDirectory() + "outpost-limit-\(UUID().uuidString.prefix(8))"
-        try Data(repeating: 7, count: 5000).write(to: URL(fileURLWithPath: path))
+        let directory = try TemporaryDirectory(prefix: "limit")
+        defer { directory.remove() }
+        let path = try directory.write("data", [UInt8](repeating: 7, count: 5000))
         let fd = try FileDescriptor.open(path, .readOnly)
         defer { fd.close() }
         XCTAssertThrowsError(try fd.readAll(limit: 4096))
-        try? FileManager.default.removeItem(atPath: path)
     }
 
     func testResidentMemoryIsPlausible() {

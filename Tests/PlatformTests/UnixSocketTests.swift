@@ -1,18 +1,22 @@
 import Foundation
 import Glibc
+import TestKit
 import XCTest
 @testable import Platform
 
 final class UnixSocketTests: XCTestCase {
     private var directory = ""
 
-    override func setUp() {
-        directory = NSTemporaryDirectory() + "outpost-platform-\(UUID().uuidString.prefix(8))"
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    private var temporary: TemporaryDirectory?
+
+    override func setUpWithError() throws {
+        let temporary = try TemporaryDirectory(prefix: "platform")
+        self.temporary = temporary
+        directory = temporary.root
     }
 
     override func tearDown() {
-        try? FileManager.default.removeItem(atPath: directory)
+        temporary?.remove()
     }
 
     private func mode(of path: String) -> UInt32 {

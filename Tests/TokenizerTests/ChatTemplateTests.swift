@@ -3,6 +3,7 @@
 import Foundation
 import GGUF
 import Tokenizer
+import TestKit
 import XCTest
 
 final class ChatTemplateTests: XCTestCase {
@@ -34,8 +35,7 @@ final class ChatTemplateTests: XCTestCase {
     ]
 
     private func fixture() throws -> Fixture {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("tests/fixtures/tokenizer/chat_templates.json")
+        let url = Fixtures.url("tokenizer/chat_templates.json")
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 

@@ -5,6 +5,7 @@ import GGUF
 import Platform
 import Synchronization
 import Tokenizer
+import TestKit
 import XCTest
 
 enum ReferenceData {
@@ -28,8 +29,6 @@ enum ReferenceData {
 
     private static let environment = ProcessInfo.processInfo.environment
     private static let cache = environment["OUTPOST_CACHE"] ?? (environment["HOME"] ?? "/root") + "/.cache/outpost"
-    private static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Gemma 3 270M; skipped only when OUTPOST_SKIP_REAL_MODEL=1, a failure (never a skip) when missing.
     static func modelPath() throws -> String {
@@ -88,7 +87,7 @@ enum ReferenceData {
     }
 
     static func fixture(_ name: String) throws -> Fixture {
-        let url = repository.appendingPathComponent("tests/fixtures/tokenizer/\(name).json")
+        let url = Fixtures.url("tokenizer/\(name).json")
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 

@@ -1,7 +1,11 @@
 // The HTTP API of the agent: health, readiness, version, status and metrics.
+import BuildInfo
 import FoundationEssentials
 import HTTP
+import JSON
 import Platform
+import Serving
+import Telemetry
 
 struct VersionBody: Encodable {
     struct Build: Encodable {
@@ -19,7 +23,7 @@ struct VersionBody: Encodable {
     let build: Build
 }
 
-public struct StatusBody: Codable, Sendable {
+public struct StatusBody: Encodable, Sendable {
     public let version: String
     public let commit: String
     public let pid: Int32
@@ -74,7 +78,7 @@ enum APIRoutes {
             version: BuildInfo.version, commit: BuildInfo.commit,
             build: .init(configuration: BuildInfo.configuration, architecture: BuildInfo.architecture,
                          compiler: BuildInfo.compiler, staticStdlib: staticStdlib()))
-        let versionResponse = HTTPResponse.json(.ok, encode(version))
+        let versionResponse = HTTPResponse.json(.ok, JSONWriter.encode(version))
         router.add(.get, "/v1/version") { _, writer in writer.respond(versionResponse) }
 
         router.add(.get, "/v1/status") { _, writer in
@@ -83,7 +87,7 @@ enum APIRoutes {
                 uptimeSeconds: (Clock.wallSeconds() - state.startedAt) * 1000 .rounded() / 1000,
                 socket: state.socketPath, stateDirectory: state.stateDirectory, openConnections: state.openConnections,
                 state: state.isDraining ? "draining" : "serving", models: state.modelNames)
-            writer.respond(.json(.ok, encode(body)))
+            writer.respond(.json(.ok, JSONWriter.encode(body)))
         }
 
         router.add(.get, "/metrics") { _, writer in
@@ -92,13 +96,6 @@ enum APIRoutes {
 
         if debugRoutes { DebugRoutes.add(to: &router) }
         return router
-    }
-
-    static func encode(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
     }
 
     /// Whether the Swift runtime is linked into the binary (release packages) rather than loaded as a shared library.

@@ -5,6 +5,7 @@
 import HTTP
 import JSON
 import Platform
+import Serving
 import Telemetry
 
 struct AdminActions: Sendable {

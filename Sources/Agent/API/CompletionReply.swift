@@ -3,6 +3,8 @@
 // Its methods run on the model's scheduler thread, one at a time (replay and fail run before any generation).
 import HTTP
 import Inference
+import JSON
+import Serving
 import Tokenizer
 
 final class CompletionReply: @unchecked Sendable {
@@ -15,6 +17,8 @@ final class CompletionReply: @unchecked Sendable {
     let created: Int
     let metrics: ServingMetrics
     let asked: Bool
+    /// One encoder for every chunk of this answer.
+    private let json = JSONWriter()
     private var started = false
     /// One per choice, set as each ends.
     private var results: [GenerationResult?]
@@ -49,7 +53,7 @@ final class CompletionReply: @unchecked Sendable {
         begin()
         let event = chat
             ? chunk(choice, content: text, logprobs: asked ? chatLogprobs(logprobs) : nil, finish: nil)
-            : APIRoutes.encode(CompletionResponse(id: id, object: "text_completion", created: created, model: name,
+            : json.string(CompletionResponse(id: id, object: "text_completion", created: created, model: name,
                                                   choices: [.init(index: choice, text: text, logprobs: asked ? completionLogprobs(choice, logprobs) : nil,
                                                                   finish_reason: nil)], usage: nil))
         return writer.writeEvent(event)
@@ -105,7 +109,7 @@ final class CompletionReply: @unchecked Sendable {
                 if chat {
                     writer.writeEvent(chunk(i, content: nil, logprobs: nil, finish: finish))
                 } else {
-                    writer.writeEvent(APIRoutes.encode(CompletionResponse(
+                    writer.writeEvent(json.string(CompletionResponse(
                         id: id, object: "text_completion", created: created, model: name,
                         choices: [.init(index: i, text: "", logprobs: nil, finish_reason: finish)], usage: i == all.count - 1 ? usage : nil)))
                 }
@@ -113,7 +117,7 @@ final class CompletionReply: @unchecked Sendable {
             writer.writeEvent("[DONE]")
             writer.end()
         } else if chat {
-            writer.respond(.json(.ok, APIRoutes.encode(ChatResponse(
+            writer.respond(.json(.ok, json.string(ChatResponse(
                 id: id, object: "chat.completion", created: created, model: name,
                 choices: all.enumerated().map { i, r in
                     .init(index: i, message: .init(role: "assistant", content: r.text), logprobs: asked ? chatLogprobs(r.logprobs[...]) : nil,
@@ -121,7 +125,7 @@ final class CompletionReply: @unchecked Sendable {
                 },
                 usage: usage))))
         } else {
-            writer.respond(.json(.ok, APIRoutes.encode(CompletionResponse(
+            writer.respond(.json(.ok, json.string(CompletionResponse(
                 id: id, object: "text_completion", created: created, model: name,
                 choices: all.enumerated().map { i, r in
                     .init(index: i, text: r.text, logprobs: asked ? completionLogprobs(i, r.logprobs[...]) : nil, finish_reason: reasons[i])
@@ -140,7 +144,7 @@ final class CompletionReply: @unchecked Sendable {
     }
 
     private func chunk(_ choice: Int, content: String?, logprobs: ChatLogprobs?, finish: String?, role: String? = nil) -> String {
-        APIRoutes.encode(ChatChunk(id: id, object: "chat.completion.chunk", created: created, model: name,
+        json.string(ChatChunk(id: id, object: "chat.completion.chunk", created: created, model: name,
                                    choices: [.init(index: choice, delta: .init(role: role, content: content), logprobs: logprobs, finish_reason: finish)]))
     }
 

@@ -2,9 +2,10 @@
 // on the model, answer in OpenAI's shapes (SSE chunks ending in `data: [DONE]` when "stream" is true).
 import Dispatch
 import HTTP
-import JSON
 import Inference
+import JSON
 import Platform
+import Serving
 import Synchronization
 import Telemetry
 import Tokenizer
@@ -24,7 +25,7 @@ enum OpenAIRoutes {
                 return .init(id: name, object: "model", created: 0, owned_by: "outpost", context_length: model?.contextLength,
                              architecture: model?.info.architecture, loaded: model != nil)
             })
-            writer.respond(.json(.ok, APIRoutes.encode(list)))
+            writer.respond(.json(.ok, JSONWriter.encode(list)))
         }
         router.add(.post, "/v1/completions") { request, writer in
             guard admit(request, writer, limiter: limiter, metrics: metrics) else { return }
@@ -90,7 +91,7 @@ enum OpenAIRoutes {
             return
         }
         let options: GenerationOptions
-        do throws(CLIError) {
+        do throws(JSONFieldError) {
             options = try generationOptions(fields, chat: chat, contextLength: model.contextLength)
         } catch {
             writer.respond(.error(.badRequest, error.message))
@@ -162,30 +163,30 @@ enum OpenAIRoutes {
         }
     }
 
-    static func generationOptions(_ f: SamplingFields, chat: Bool, contextLength: Int) throws(CLIError) -> GenerationOptions {
+    static func generationOptions(_ f: SamplingFields, chat: Bool, contextLength: Int) throws(JSONFieldError) -> GenerationOptions {
         var o = GenerationOptions()
-        if let n = f.n, n < 1 || n > maxChoices { throw CLIError("'n' must be between 1 and \(maxChoices), got \(n)") }
+        if let n = f.n, n < 1 || n > maxChoices { throw JSONFieldError("'n' must be between 1 and \(maxChoices), got \(n)") }
         let most = GenerationOptions.maxTopLogprobs
         switch (chat, f.logprobs) {
         case (true, .flag(let on)?):
             if let top = f.top_logprobs {
-                guard on else { throw CLIError("'top_logprobs' needs 'logprobs': true") }
-                guard top >= 0 && top <= most else { throw CLIError("'top_logprobs' must be between 0 and \(most), got \(top)") }
+                guard on else { throw JSONFieldError("'top_logprobs' needs 'logprobs': true") }
+                guard top >= 0 && top <= most else { throw JSONFieldError("'top_logprobs' must be between 0 and \(most), got \(top)") }
             }
             o.logprobs = on ? f.top_logprobs ?? 0 : nil
         case (false, .count(let count)?):
-            guard count >= 0 && count <= most else { throw CLIError("'logprobs' must be between 0 and \(most), got \(count)") }
+            guard count >= 0 && count <= most else { throw JSONFieldError("'logprobs' must be between 0 and \(most), got \(count)") }
             o.logprobs = count
         case (true, .count?):
-            throw CLIError("field 'logprobs' has the wrong type: expected a boolean (use 'top_logprobs' for alternatives)")
+            throw JSONFieldError("field 'logprobs' has the wrong type: expected a boolean (use 'top_logprobs' for alternatives)")
         case (false, .flag?):
-            throw CLIError("field 'logprobs' has the wrong type: expected an integer (alternatives per token)")
+            throw JSONFieldError("field 'logprobs' has the wrong type: expected an integer (alternatives per token)")
         case (_, nil):
-            if f.top_logprobs != nil { throw CLIError("'top_logprobs' needs 'logprobs'") }
+            if f.top_logprobs != nil { throw JSONFieldError("'top_logprobs' needs 'logprobs'") }
         }
         o.maxTokens = f.max_completion_tokens ?? f.max_tokens ?? 256
         guard o.maxTokens >= 1 && o.maxTokens <= contextLength else {
-            throw CLIError("'max_tokens' must be between 1 and the context length \(contextLength), got \(o.maxTokens)")
+            throw JSONFieldError("'max_tokens' must be between 1 and the context length \(contextLength), got \(o.maxTokens)")
         }
         var s = SamplingParameters()
         s.temperature = f.temperature ?? 1
@@ -199,12 +200,12 @@ enum OpenAIRoutes {
         do {
             o.sampling = try s.validated()
         } catch {
-            throw CLIError(error.message)
+            throw JSONFieldError(error.message)
         }
         o.stop = f.stop?.all ?? []
-        guard o.stop.count <= 4, o.stop.allSatisfy({ !$0.isEmpty }) else { throw CLIError("'stop' takes at most 4 non-empty strings") }
+        guard o.stop.count <= 4, o.stop.allSatisfy({ !$0.isEmpty }) else { throw JSONFieldError("'stop' takes at most 4 non-empty strings") }
         if let long = o.stop.first(where: { $0.utf8.count > GenerationOptions.maxStopBytes }) {
-            throw CLIError("each 'stop' string may be at most \(GenerationOptions.maxStopBytes) bytes; one is \(long.utf8.count)")
+            throw JSONFieldError("each 'stop' string may be at most \(GenerationOptions.maxStopBytes) bytes; one is \(long.utf8.count)")
         }
         return o
     }

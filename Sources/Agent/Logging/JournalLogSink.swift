@@ -1,4 +1,5 @@
 // Log records as structured journald entries, and the choice between journald and readable stderr lines.
+import Config
 import Platform
 import Systemd
 import Telemetry

@@ -1,4 +1,5 @@
 // The agent's own metrics: HTTP traffic, connections and the process.
+import BuildInfo
 import HTTP
 import Platform
 import Telemetry

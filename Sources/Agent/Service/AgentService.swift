@@ -1,7 +1,10 @@
 // outpostd's life: load configuration, take or create the socket, serve, reload on SIGHUP, drain on SIGTERM.
 // This file wires services together; the algorithms live in their modules.
+import BuildInfo
+import Config
 import HTTP
 import Platform
+import Serving
 import Synchronization
 import Systemd
 import Telemetry
@@ -193,8 +196,9 @@ public final class AgentService: @unchecked Sendable {
     static func observed(router: Router, metrics: AgentMetrics, logger: LoggerBox) -> HTTPHandler {
         { request, writer in
             let started = Clock.monotonicNanoseconds()
+            let matched = router.match(request)
             let route: String
-            switch router.match(request) {
+            switch matched {
             case .found(let match): route = match.label
             case .methodNotAllowed: route = String(request.path)
             case .notFound: route = "unmatched"
@@ -211,7 +215,7 @@ public final class AgentService: @unchecked Sendable {
                               [LogField("REQUEST_PATH", path), LogField("STATUS", String(status)), LogField("PEER_PID", pid)])
                 }
             }
-            router.handle(request, writer)
+            router.handle(matched, request, writer)
         }
     }
 }

@@ -1,4 +1,5 @@
 // What `outpostd`'s command line may override.
+import Config
 
 public struct DaemonOptions: Sendable, Equatable {
     public var configPath: String
@@ -26,18 +27,5 @@ public struct DaemonOptions: Sendable, Equatable {
             config.models.append(model)
         }
         return config
-    }
-}
-
-extension DaemonOptions {
-    /// Parses `NAME=PATH` from `--model`.
-    public static func model(_ argument: String) throws(UsageError) -> ModelConfig {
-        guard let equals = argument.firstIndex(of: "=") else { throw UsageError("--model expects NAME=PATH, got '\(argument)'") }
-        let name = String(argument[..<equals]), path = String(argument[argument.index(after: equals)...])
-        guard ModelConfig.isValidName(name) else {
-            throw UsageError("model name '\(name)' must be 1 to 64 letters, digits, '.', '-', '_' or ':'")
-        }
-        guard !path.isEmpty else { throw UsageError("--model \(name)= needs a path") }
-        return ModelConfig(name: name, path: path)
     }
 }

@@ -15,7 +15,7 @@ struct ListeningSocket {
             return ListeningSocket(descriptor: fd, path: path, activated: true)
         }
         if !passed.isEmpty {
-            throw UsageError("systemd passed \(passed.count) descriptor(s) but none is a listening AF_UNIX stream socket")
+            throw ListeningSocketError(description: "systemd passed \(passed.count) descriptor(s) but none is a listening AF_UNIX stream socket")
         }
         let fd = try UnixSocket.listen(path: path, mode: mode)
         return ListeningSocket(descriptor: fd, path: path, activated: false)
@@ -25,4 +25,9 @@ struct ListeningSocket {
         descriptor.close()
         if !activated { UnixSocket.removeSocketFile(path) }
     }
+}
+
+/// systemd passed descriptors, none of them usable as the API socket.
+struct ListeningSocketError: Error, CustomStringConvertible {
+    let description: String
 }

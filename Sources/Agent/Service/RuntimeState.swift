@@ -1,4 +1,5 @@
 // Facts about the running agent that handlers read from any thread.
+import Serving
 import Synchronization
 
 final class RuntimeState: AgentState {

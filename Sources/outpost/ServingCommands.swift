@@ -1,4 +1,5 @@
 // `outpost models`, `outpost generate` and `outpost chat`: the running agent's models, over its socket.
+import Arguments
 import FoundationEssentials
 import HTTP
 import Platform

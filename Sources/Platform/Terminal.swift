@@ -1,5 +1,4 @@
-// Output helpers for the executables (they may not call the C library themselves).
-import Platform
+// Output helpers for the executables: a line to stderr, and exit without unwinding.
 
 public func printError(_ text: String) {
     try? FileDescriptor.standardError.writeAll(text + "\n")

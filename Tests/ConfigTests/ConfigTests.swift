@@ -1,7 +1,7 @@
-import Glibc
-import Telemetry
+import Platform
+import TestKit
 import XCTest
-@testable import Agent
+@testable import Config
 
 /// The daemon's configuration: defaults, every key, every rule a value must meet, files on disk, and a
 /// randomized check that no input crashes the parser or yields a position outside the text.
@@ -342,59 +342,3 @@ final class ConfigTests: XCTestCase {
     }
 }
 
-/// A deterministic generator, so the randomized test fails the same way every run.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// In 0..<bound (the slight modulo bias does not matter here).
-    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
-}
-
-/// A directory under /tmp that a test writes files into and removes afterwards.
-private struct TemporaryDirectory {
-    let root: String
-
-    init() throws {
-        var template = Array("/tmp/outpost-config-test-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw TemporaryDirectoryError(path: "/tmp", errno: errno) }
-        root = String(cString: made)
-    }
-
-    func path(_ name: String) -> String { root + "/" + name }
-
-    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let path = path(name)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw TemporaryDirectoryError(path: path, errno: errno) }
-        defer { close(fd) }
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw TemporaryDirectoryError(path: path, errno: errno) }
-        return path
-    }
-
-    /// Removes the files the tests write (there are no subdirectories), then the directory.
-    func remove() {
-        if let directory = opendir(root) {
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { unlink(path(name)) }
-            }
-            closedir(directory)
-        }
-        rmdir(root)
-    }
-}
-
-private struct TemporaryDirectoryError: Error {
-    let path: String
-    let errno: Int32
-}

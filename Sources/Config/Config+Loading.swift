@@ -1,6 +1,5 @@
 // Turning configuration text or a file into a `Config`: the sections and keys the file may hold, and the rule
 // each value must meet. Anything else in the file is an error, so a misspelt key is never silently ignored.
-import Telemetry
 import Platform
 
 extension Config {

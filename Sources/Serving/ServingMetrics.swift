@@ -2,27 +2,27 @@
 // memory; per uid the rate limit.
 import Telemetry
 
-struct ServingMetrics: Sendable {
-    let requests: CounterFamily
-    let promptTokens: CounterFamily
-    let generatedTokens: CounterFamily
-    let timeToFirstToken: HistogramFamily
-    let tokenLatency: HistogramFamily
-    let queueDepth: GaugeFamily
-    let activeSequences: GaugeFamily
-    let steps: CounterFamily
-    let batchTokens: HistogramFamily
-    let batchSequences: HistogramFamily
-    let prefixTokensReused: CounterFamily
-    let resultCache: CounterFamily
-    let loadSeconds: GaugeFamily
-    let memoryBytes: GaugeFamily
-    let denied: CounterFamily
-    let adminDenied: CounterFamily
-    let rejected: CounterFamily
-    let rateLimited: CounterFamily
+public struct ServingMetrics: Sendable {
+    public let requests: CounterFamily
+    public let promptTokens: CounterFamily
+    public let generatedTokens: CounterFamily
+    public let timeToFirstToken: HistogramFamily
+    public let tokenLatency: HistogramFamily
+    public let queueDepth: GaugeFamily
+    public let activeSequences: GaugeFamily
+    public let steps: CounterFamily
+    public let batchTokens: HistogramFamily
+    public let batchSequences: HistogramFamily
+    public let prefixTokensReused: CounterFamily
+    public let resultCache: CounterFamily
+    public let loadSeconds: GaugeFamily
+    public let memoryBytes: GaugeFamily
+    public let denied: CounterFamily
+    public let adminDenied: CounterFamily
+    public let rejected: CounterFamily
+    public let rateLimited: CounterFamily
 
-    init(registry: MetricsRegistry) {
+    public init(registry: MetricsRegistry) {
         let model = ["model"]
         requests = registry.counter("outpost_model_requests_total", help: "Completion requests answered, by model and HTTP status.",
                                     labelNames: ["model", "status"])
@@ -60,14 +60,33 @@ struct ServingMetrics: Sendable {
                                        labelNames: ["uid"])
     }
 
-    /// The children of one model.
-    struct Model: Sendable {
+    /// The children of one model; the batch scheduler reports to them.
+    public struct Model: SchedulerObserver {
         let promptTokens, generatedTokens, steps, prefixTokensReused: Counter
         let timeToFirstToken, tokenLatency, batchTokens, batchSequences: Histogram
         let queueDepth, activeSequences: Gauge
+
+        public func queued(_ count: Int) { queueDepth.inc(by: Double(count)) }
+        public func dequeued() { queueDepth.dec() }
+        public func sequenceStarted(reusedPrefixTokens: Int) {
+            activeSequences.inc()
+            if reusedPrefixTokens > 0 { prefixTokensReused.inc(by: Double(reusedPrefixTokens)) }
+        }
+        public func sequenceEnded() { activeSequences.dec() }
+        public func stepped(tokens: Int, sequences: Int) {
+            steps.inc()
+            batchTokens.observe(Double(tokens))
+            batchSequences.observe(Double(sequences))
+        }
+        public func firstToken(seconds: Double, promptTokens count: Int) {
+            timeToFirstToken.observe(seconds)
+            promptTokens.inc(by: Double(count))
+        }
+        public func nextToken(seconds: Double) { tokenLatency.observe(seconds) }
+        public func generated(tokens: Int) { generatedTokens.inc(by: Double(tokens)) }
     }
 
-    func model(_ name: String) -> Model {
+    public func model(_ name: String) -> Model {
         Model(promptTokens: promptTokens.labels(name), generatedTokens: generatedTokens.labels(name), steps: steps.labels(name),
               prefixTokensReused: prefixTokensReused.labels(name), timeToFirstToken: timeToFirstToken.labels(name),
               tokenLatency: tokenLatency.labels(name), batchTokens: batchTokens.labels(name), batchSequences: batchSequences.labels(name),

@@ -4,8 +4,8 @@
 import Inference
 import Synchronization
 
-final class ResultCache: Sendable {
-    struct Key: Hashable, Sendable {
+public final class ResultCache: Sendable {
+    public struct Key: Hashable, Sendable {
         let prompt: [Int32]
         let maxTokens: Int
         let sampling: SamplingParameters
@@ -25,21 +25,21 @@ final class ResultCache: Sendable {
         var clock: UInt64 = 0
     }
 
-    let capacity: Int
+    public let capacity: Int
     private let state = Mutex(State())
 
     /// `capacity` bytes at most; 0 disables the cache.
-    init(capacity: Int) {
+    public init(capacity: Int) {
         self.capacity = max(0, capacity)
     }
 
     /// The key for a request whose output is determined by its inputs, or nil when it is not.
-    static func key(prompt: [Int32], options: GenerationOptions) -> Key? {
+    public static func key(prompt: [Int32], options: GenerationOptions) -> Key? {
         guard options.sampling.temperature == 0 || options.sampling.seed != nil else { return nil }
         return Key(prompt: prompt, maxTokens: options.maxTokens, sampling: options.sampling, stop: options.stop, logprobs: options.logprobs)
     }
 
-    func lookup(_ key: Key) -> GenerationResult? {
+    public func lookup(_ key: Key) -> GenerationResult? {
         state.withLock { s -> GenerationResult? in
             guard var entry = s.entries[key] else { return nil }
             s.clock += 1
@@ -49,7 +49,7 @@ final class ResultCache: Sendable {
         }
     }
 
-    func store(_ key: Key, _ result: GenerationResult) {
+    public func store(_ key: Key, _ result: GenerationResult) {
         guard capacity > 0, result.finishReason != .cancelled else { return }
         let bytes = Self.size(key, result)
         guard bytes <= capacity / 4 else { return }
@@ -66,7 +66,7 @@ final class ResultCache: Sendable {
     }
 
     /// Approximate bytes an entry holds.
-    static func size(_ key: Key, _ result: GenerationResult) -> Int {
+    public static func size(_ key: Key, _ result: GenerationResult) -> Int {
         128 + key.prompt.count * 4 + key.stop.reduce(0) { $0 + $1.utf8.count + 16 } + result.text.utf8.count + result.tokens.count * 4
             + result.logprobs.reduce(0) { $0 + 16 + $1.top.count * 8 }
     }

@@ -1,7 +1,10 @@
 // `outpost run`, `tokenize`, `perplexity` and `inspect`: working on a GGUF file directly, no agent needed.
+import Arguments
 import GGUF
 import Inference
+import JSON
 import Platform
+import Serving
 import Tokenizer
 
 struct RunResult: Encodable {
@@ -62,7 +65,7 @@ public enum ModelCommands {
         let promptRate = Double(result.promptTokens) / max(promptSeconds, 1e-9)
         let genRate = Double(result.tokens.count) / max(genSeconds, 1e-9)
         if json {
-            print(APIRoutes.encode(RunResult(text: result.text, tokens: result.tokens, finishReason: result.finishReason.rawValue,
+            print(JSONWriter.encode(RunResult(text: result.text, tokens: result.tokens, finishReason: result.finishReason.rawValue,
                                              promptTokens: result.promptTokens, promptTokensPerSecond: promptRate,
                                              generationTokensPerSecond: genRate)))
         } else {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Agent
+@testable import Serving
 
 final class RateLimiterTests: XCTestCase {
     func testBurstThenRefillAtTheRate() {

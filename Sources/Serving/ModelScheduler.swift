@@ -7,55 +7,11 @@ import Platform
 import Synchronization
 import Tokenizer
 
-/// Why a generation ended without a result.
-enum GenerationFailure: Error, Sendable {
-    /// The request ran past its timeout (seconds).
-    case timedOut(Int)
-    /// The model could not run it.
-    case failed(ModelError)
-
-    var message: String {
-        switch self {
-        case .timedOut(let seconds): return "the request took longer than its timeout of \(seconds) s"
-        case .failed(let error): return error.message
-        }
-    }
-}
-
-/// One generation request as the scheduler sees it. The callbacks run on the scheduler's thread.
-final class GenerationJob: @unchecked Sendable {
-    let prompt: [Int32]
-    let options: GenerationOptions
-    /// Monotonic nanoseconds.
-    let arrived: UInt64
-    let deadline: UInt64
-    let timeoutSeconds: Int
-    /// Text that became final and the log-probabilities of the tokens generated since the last call; returns
-    /// false when nobody listens any more.
-    let onText: (String, ArraySlice<TokenLogprob>) -> Bool
-    /// Whether the client went away (checked between steps).
-    let isCancelled: () -> Bool
-    /// Called once at the end, with the whole result or the reason it failed.
-    let onEnd: (Result<GenerationResult, GenerationFailure>) -> Void
-
-    init(prompt: [Int32], options: GenerationOptions, timeoutSeconds: Int, onText: @escaping (String, ArraySlice<TokenLogprob>) -> Bool,
-         isCancelled: @escaping () -> Bool, onEnd: @escaping (Result<GenerationResult, GenerationFailure>) -> Void) {
-        self.prompt = prompt
-        self.options = options
-        arrived = Clock.monotonicNanoseconds()
-        deadline = arrived &+ UInt64(timeoutSeconds) * 1_000_000_000
-        self.timeoutSeconds = timeoutSeconds
-        self.onText = onText
-        self.isCancelled = isCancelled
-        self.onEnd = onEnd
-    }
-}
-
-final class ModelScheduler: @unchecked Sendable {
+public final class ModelScheduler: @unchecked Sendable {
     private let engine: BatchEngine
     private let tokenizer: Tokenizer
     private let maxQueue: Int
-    private let metrics: ServingMetrics.Model
+    private let observer: any SchedulerObserver
     /// Prompt tokens one sequence may prefill in a step while other sequences are generating.
     private let prefillChunkWhileBusy = 32
 
@@ -85,11 +41,12 @@ final class ModelScheduler: @unchecked Sendable {
     private var running: [Running?]
     private var lastUsed: [UInt64]
 
-    init(engine: BatchEngine, tokenizer: Tokenizer, maxQueue: Int, metrics: ServingMetrics.Model, label: String) {
+    /// Starts the scheduler's thread; `observer` hears of every queue change, step and token.
+    public init(engine: BatchEngine, tokenizer: Tokenizer, maxQueue: Int, observer: any SchedulerObserver, label: String) {
         self.engine = engine
         self.tokenizer = tokenizer
         self.maxQueue = maxQueue
-        self.metrics = metrics
+        self.observer = observer
         running = Array(repeating: nil, count: engine.slots)
         lastUsed = Array(repeating: 0, count: engine.slots)
         DispatchQueue(label: "outpost.scheduler.\(label)").async { [self] in
@@ -99,13 +56,13 @@ final class ModelScheduler: @unchecked Sendable {
     }
 
     /// Requests waiting or running.
-    var load: Int { shared.withLock { $0.admitted } }
+    public var load: Int { shared.withLock { $0.admitted } }
     /// Whether stop() was called: new requests are refused.
-    var isStopping: Bool { shared.withLock { $0.stopping } }
+    public var isStopping: Bool { shared.withLock { $0.stopping } }
 
     /// Queues `jobs` (the choices of one request) together, or none of them: false when the queue has no room for
     /// all or the model is being unloaded (nothing will be called then).
-    func submit(_ jobs: [GenerationJob]) -> Bool {
+    public func submit(_ jobs: [GenerationJob]) -> Bool {
         let accepted = shared.withLock { s -> Bool in
             guard !s.stopping, s.admitted + jobs.count <= engine.slots + maxQueue else { return false }
             s.admitted += jobs.count
@@ -113,14 +70,14 @@ final class ModelScheduler: @unchecked Sendable {
             return true
         }
         if accepted {
-            metrics.queueDepth.inc(by: Double(jobs.count))
+            observer.queued(jobs.count)
             wake.signal()
         }
         return accepted
     }
 
     /// Lets running and queued requests finish, refuses new ones, then stops the thread. Blocks until it has.
-    func stop() {
+    public func stop() {
         shared.withLock { $0.stopping = true }
         wake.signal()
         finished.wait()
@@ -146,7 +103,7 @@ final class ModelScheduler: @unchecked Sendable {
     private func admit() {
         while running.contains(where: { $0 == nil }) {
             guard let job = shared.withLock({ s -> GenerationJob? in s.waiting.isEmpty ? nil : s.waiting.removeFirst() }) else { return }
-            metrics.queueDepth.dec()
+            observer.dequeued()
             // Clients that left, or waited past their deadline, while queued never take a slot.
             if job.isCancelled() {
                 var result = GenerationResult()
@@ -170,11 +127,10 @@ final class ModelScheduler: @unchecked Sendable {
             // At least the prompt's last token is evaluated again: its logits start the generation.
             let reuse = min(bestShared, job.prompt.count - 1)
             engine.rewind(slot: best, to: reuse)
-            if reuse > 0 { metrics.prefixTokensReused.inc(by: Double(reuse)) }
             do {
                 let decoding = try Decoding(prompt: job.prompt, options: job.options, tokenizer: tokenizer, contextLength: engine.contextLength)
                 running[best] = Running(job: job, decoding: decoding, prefilled: reuse)
-                metrics.activeSequences.inc()
+                observer.sequenceStarted(reusedPrefixTokens: reuse)
             } catch {
                 end(job, .failure(.failed(error)))
             }
@@ -206,9 +162,7 @@ final class ModelScheduler: @unchecked Sendable {
             for w in work { release(slot: w.slot, .failure(.failed(error))) }
             return
         }
-        metrics.steps.inc()
-        metrics.batchTokens.observe(Double(tokens))
-        metrics.batchSequences.observe(Double(work.count))
+        observer.stepped(tokens: tokens, sequences: work.count)
         let now = Clock.monotonicNanoseconds()
         for (w, l) in zip(work, logits) {
             guard let l, var r = running[w.slot] else { continue }
@@ -216,10 +170,9 @@ final class ModelScheduler: @unchecked Sendable {
             let (text, next) = r.decoding.advance(l, position: engine.position(slot: w.slot))
             if r.firstTokenAt == nil {
                 r.firstTokenAt = now
-                metrics.timeToFirstToken.observe(Double(now - r.job.arrived) / 1e9)
-                metrics.promptTokens.inc(by: Double(r.job.prompt.count))
+                observer.firstToken(seconds: Double(now - r.job.arrived) / 1e9, promptTokens: r.job.prompt.count)
             } else if r.decoding.result.tokens.count > before {
-                metrics.tokenLatency.observe(Double(now - r.lastTokenAt) / 1e9)
+                observer.nextToken(seconds: Double(now - r.lastTokenAt) / 1e9)
             }
             r.lastTokenAt = now
             r.next = next
@@ -254,7 +207,7 @@ final class ModelScheduler: @unchecked Sendable {
         var result = r.decoding.result
         result.promptNanoseconds = (r.firstTokenAt ?? r.job.arrived) - r.job.arrived
         result.generationNanoseconds = r.firstTokenAt.map { Clock.monotonicNanoseconds() - $0 } ?? 0
-        metrics.generatedTokens.inc(by: Double(result.tokens.count))
+        observer.generated(tokens: result.tokens.count)
         running[slot] = r
         release(slot: slot, .success(result))
     }
@@ -263,7 +216,7 @@ final class ModelScheduler: @unchecked Sendable {
         guard let r = running[slot] else { return }
         running[slot] = nil
         lastUsed[slot] = Clock.monotonicNanoseconds()
-        metrics.activeSequences.dec()
+        observer.sequenceEnded()
         end(r.job, outcome)
     }
 

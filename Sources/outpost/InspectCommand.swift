@@ -1,7 +1,10 @@
 // `outpost inspect`: what a GGUF file holds, like gguf-dump but shorter.
+import Arguments
 import FoundationEssentials
 import GGUF
 import HTTP
+import JSON
+import Serving
 
 public enum InspectCommand {
     public static func run(_ arguments: Arguments) throws -> Int32 {
@@ -100,6 +103,6 @@ public enum InspectCommand {
             tensorTypes: Dictionary(uniqueKeysWithValues: typeCounts(gguf).map { ($0.name, $0.count) }),
             metadata: Dictionary(gguf.metadata.map { ($0.key, summary($0.value)) }, uniquingKeysWith: { a, _ in a }),
             tensors: withTensors ? gguf.tensors.map { .init(name: $0.name, type: $0.type.name, dimensions: $0.dimensions, bytes: $0.byteCount) } : nil)
-        return APIRoutes.encode(description)
+        return JSONWriter.encode(description)
     }
 }

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Agent
+@testable import Config
 
 /// The TOML subset: every supported form parsed to exact values, every refused form with its exact message
 /// and position.

@@ -2,25 +2,25 @@
 // minute on average; beyond that it gets 429 with the seconds until its next token.
 import Synchronization
 
-final class RateLimiter: Sendable {
+public final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var updated: Double
     }
 
-    let perMinute: Int
-    let burst: Int
+    public let perMinute: Int
+    public let burst: Int
     private let buckets = Mutex<[UInt32: Bucket]>([:])
 
-    init(perMinute: Int, burst: Int) {
+    public init(perMinute: Int, burst: Int) {
         self.perMinute = perMinute
         self.burst = max(1, burst)
     }
 
-    var isEnabled: Bool { perMinute > 0 }
+    public var isEnabled: Bool { perMinute > 0 }
 
     /// Takes a token for `uid` at time `now` (seconds); nil when allowed, else the seconds to wait.
-    func take(uid: UInt32, now: Double) -> Double? {
+    public func take(uid: UInt32, now: Double) -> Double? {
         guard isEnabled else { return nil }
         let rate = Double(perMinute) / 60
         return buckets.withLock { table -> Double? in

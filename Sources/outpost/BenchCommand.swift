@@ -1,9 +1,12 @@
 // `outpost bench`: prompt-processing and generation throughput, defined as llama-bench defines them. The report names
 // the kernel tier that ran ("kernels"); OUTPOST_KERNELS=scalar|avx2|avx-vnni|avx512-vnni caps it, to compare tiers.
+import Arguments
 import GGUF
 import Inference
+import JSON
 import Kernels
 import Platform
+import Serving
 
 public enum BenchCommand {
     struct Report: Encodable {
@@ -92,7 +95,7 @@ public enum BenchCommand {
                             promptTPSRuns: promptRuns, genTPSRuns: genRuns,
                             peakRSSBytes: ProcessStats.peakResidentMemoryBytes(), kernels: Kernels.tier.name)
         if arguments.has("json") {
-            print(APIRoutes.encode(report))
+            print(JSONWriter.encode(report))
         } else {
             print("model: \(path) (\(model.info.architecture)), threads: \(threads), kernels: \(report.kernels)")
             print("pp\(promptTokens): \(report.promptTPS.fixed(2)) tok/s   tg\(genTokens): \(report.genTPS.fixed(2)) tok/s   peak RSS: \((Double(report.peakRSSBytes) / 1_048_576).fixed(1)) MiB")

@@ -1,34 +1,35 @@
 // One configured model in the agent: its weights, tokenizer, the batch engine with one KV cache per parallel
 // sequence, the scheduler that runs them, and the exact-result cache.
+import Config
 import GGUF
 import Inference
 import Platform
 import Synchronization
 import Tokenizer
 
-final class ServedModel: @unchecked Sendable {
-    let config: ModelConfig
+public final class ServedModel: @unchecked Sendable {
+    public let config: ModelConfig
     /// The [access] client group the policy falls back to (a reload that changes it rebuilds the model).
-    let defaultGroup: String
-    let access: AccessPolicy
-    let tokenizer: Tokenizer
-    let template: ChatTemplate?
-    let info: ModelInfo
-    let loadSeconds: Double
-    let contextLength: Int
-    let resultCache: ResultCache
+    public let defaultGroup: String
+    public let access: AccessPolicy
+    public let tokenizer: Tokenizer
+    public let template: ChatTemplate?
+    public let info: ModelInfo
+    public let loadSeconds: Double
+    public let contextLength: Int
+    public let resultCache: ResultCache
     /// Mapped weights plus caches and buffers.
-    let memoryBytes: Int
-    let scheduler: ModelScheduler
+    public let memoryBytes: Int
+    public let scheduler: ModelScheduler
     private let mapping: MappedFile
 
     /// Tokens one forward pass takes at most: a prompt chunk plus one token per parallel sequence.
-    static let batchCapacity = 128
+    public static let batchCapacity = 128
 
     /// `reserve` is told the bytes the model will hold (mapped file plus buffers) before they are allocated, and
     /// throws to refuse them.
-    init(config: ModelConfig, defaultGroup: String, threads: Int, metrics: ServingMetrics, missing: inout [String],
-         reserve: (Int) throws(CLIError) -> Void) throws(CLIError) {
+    public init(config: ModelConfig, defaultGroup: String, threads: Int, metrics: ServingMetrics, missing: inout [String],
+         reserve: (Int) throws(ServingError) -> Void) throws(ServingError) {
         let started = Clock.monotonicNanoseconds()
         self.config = config
         self.defaultGroup = defaultGroup
@@ -52,11 +53,11 @@ final class ServedModel: @unchecked Sendable {
             engine = try BatchEngine(model: model, slots: config.parallel, contextLength: contextLength, batchCapacity: batchCapacity,
                                      threads: config.threads > 0 ? config.threads : threads)
         } catch {
-            throw CLIError("model \(config.name): \(error)")
+            throw ServingError("model \(config.name): \(error)")
         }
         self.contextLength = engine.contextLength
         resultCache = ResultCache(capacity: config.resultCacheBytes)
-        scheduler = ModelScheduler(engine: engine, tokenizer: tokenizer, maxQueue: config.maxQueue, metrics: metrics.model(config.name),
+        scheduler = ModelScheduler(engine: engine, tokenizer: tokenizer, maxQueue: config.maxQueue, observer: metrics.model(config.name),
                                    label: config.name)
         loadSeconds = Double(Clock.monotonicNanoseconds() - started) / 1e9
         metrics.loadSeconds.labels(config.name).set(loadSeconds)
@@ -65,7 +66,7 @@ final class ServedModel: @unchecked Sendable {
 
     /// Monotonic nanoseconds of the last request (for keep-alive).
     private let lastUse = Atomic<UInt64>(Clock.monotonicNanoseconds())
-    func touch() { lastUse.store(Clock.monotonicNanoseconds(), ordering: .relaxed) }
-    var idleSeconds: Double { Double(Clock.monotonicNanoseconds() &- lastUse.load(ordering: .relaxed)) / 1e9 }
+    public func touch() { lastUse.store(Clock.monotonicNanoseconds(), ordering: .relaxed) }
+    public var idleSeconds: Double { Double(Clock.monotonicNanoseconds() &- lastUse.load(ordering: .relaxed)) / 1e9 }
 
 }

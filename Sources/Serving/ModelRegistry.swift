@@ -2,7 +2,7 @@
 // reloading (SIGHUP, /v1/admin/reload) and unloading change it while requests run.
 import Synchronization
 
-final class ModelRegistry: Sendable {
+public final class ModelRegistry: Sendable {
     private struct State {
         var models: [String: ServedModel] = [:]
         var problems: [String: String] = [:]
@@ -11,20 +11,20 @@ final class ModelRegistry: Sendable {
     }
     private let state = Mutex(State())
 
-    init() {}
+    public init() {}
 
-    func get(_ name: String) -> ServedModel? { state.withLock { $0.models[name] } }
+    public func get(_ name: String) -> ServedModel? { state.withLock { $0.models[name] } }
 
     /// Serving models by name.
-    var all: [ServedModel] { state.withLock { $0.models.values.sorted { $0.config.name < $1.config.name } } }
-    var names: [String] { state.withLock { $0.models.keys.sorted() } }
+    public var all: [ServedModel] { state.withLock { $0.models.values.sorted { $0.config.name < $1.config.name } } }
+    public var names: [String] { state.withLock { $0.models.keys.sorted() } }
     /// "model NAME: reason" for each configured model that is not serving.
-    var problems: [String] { state.withLock { s in s.problems.keys.sorted().map { "model \($0): \(s.problems[$0]!)" } } }
+    public var problems: [String] { state.withLock { s in s.problems.keys.sorted().map { "model \($0): \(s.problems[$0]!)" } } }
 
     /// Configured models, loaded or not (those not loaded load on first use).
-    var configuredNames: [String] { state.withLock { $0.configured.sorted() } }
-    func isConfigured(_ name: String) -> Bool { state.withLock { $0.configured.contains(name) } }
-    func configure(_ names: [String]) {
+    public var configuredNames: [String] { state.withLock { $0.configured.sorted() } }
+    public func isConfigured(_ name: String) -> Bool { state.withLock { $0.configured.contains(name) } }
+    public func configure(_ names: [String]) {
         state.withLock { s in
             s.configured = Set(names)
             s.problems = s.problems.filter { s.configured.contains($0.key) }
@@ -33,7 +33,7 @@ final class ModelRegistry: Sendable {
 
     /// Serves `model` under its name; returns the model it replaces.
     @discardableResult
-    func install(_ model: ServedModel) -> ServedModel? {
+    public func install(_ model: ServedModel) -> ServedModel? {
         state.withLock { s in
             s.problems.removeValue(forKey: model.config.name)
             return s.models.updateValue(model, forKey: model.config.name)
@@ -41,7 +41,7 @@ final class ModelRegistry: Sendable {
     }
 
     /// Stops serving `name` (new requests get 404); returns the model so the caller can drain it.
-    func remove(_ name: String) -> ServedModel? {
+    public func remove(_ name: String) -> ServedModel? {
         state.withLock { s in
             s.problems.removeValue(forKey: name)
             return s.models.removeValue(forKey: name)
@@ -49,7 +49,7 @@ final class ModelRegistry: Sendable {
     }
 
     /// Records why `name` is not serving (nil clears it).
-    func setProblem(_ name: String, _ problem: String?) {
+    public func setProblem(_ name: String, _ problem: String?) {
         state.withLock { $0.problems[name] = problem }
     }
 }

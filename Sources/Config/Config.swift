@@ -1,5 +1,5 @@
 // The daemon's settings, each with the value it runs with when the configuration file does not set it.
-import Telemetry
+import Platform
 
 /// Everything `outpostd` takes from its configuration file. Each property names its key; the rules each
 /// value must meet are in `Config+Loading.swift`, next to the code that applies them.

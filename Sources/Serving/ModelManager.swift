@@ -1,13 +1,14 @@
 // Loading and unloading models while the agent serves: at start, on reload (SIGHUP, /v1/admin/reload), on
 // first use of a model that is not preloaded, on /v1/admin/unload, and after a model's keep-alive without
 // requests. Every change runs on one queue, off the serving loop; a memory budget covers all loaded models.
+import Config
 import Dispatch
 import Platform
 import Synchronization
 import Telemetry
 
-final class ModelManager: @unchecked Sendable {
-    let registry = ModelRegistry()
+public final class ModelManager: @unchecked Sendable {
+    public let registry = ModelRegistry()
     private let metrics: ServingMetrics
     private let logger: LoggerBox
     private let queue = DispatchQueue(label: "outpost.models")
@@ -19,7 +20,7 @@ final class ModelManager: @unchecked Sendable {
     /// Bytes of models that left the registry but still finish their requests (they count against the budget).
     private let drainingBytes = Atomic<Int>(0)
 
-    init(metrics: ServingMetrics, logger: LoggerBox) {
+    public init(metrics: ServingMetrics, logger: LoggerBox) {
         self.metrics = metrics
         self.logger = logger
     }
@@ -27,24 +28,24 @@ final class ModelManager: @unchecked Sendable {
     private var log: Logger { logger.current }
 
     /// The budget for `memoryBudgetMiB` (0: 90% of physical memory).
-    static func budget(memoryBudgetMiB: Int) -> Int {
+    public static func budget(memoryBudgetMiB: Int) -> Int {
         memoryBudgetMiB > 0 ? memoryBudgetMiB << 20 : SystemInfo.physicalMemory / 10 * 9
     }
 
     /// Brings the models in line with `wanted` and waits until done; returns one line per change.
     @discardableResult
-    func sync(_ wanted: [ModelConfig], clientGroup: String, memoryBudgetMiB: Int) -> [String] {
+    public func sync(_ wanted: [ModelConfig], clientGroup: String, memoryBudgetMiB: Int) -> [String] {
         queue.sync { apply(wanted, clientGroup: clientGroup, budget: Self.budget(memoryBudgetMiB: memoryBudgetMiB)) }
     }
 
     /// The same off the caller's thread; `done` gets the changes.
-    func syncInBackground(_ wanted: [ModelConfig], clientGroup: String, memoryBudgetMiB: Int, done: @escaping @Sendable ([String]) -> Void) {
+    public func syncInBackground(_ wanted: [ModelConfig], clientGroup: String, memoryBudgetMiB: Int, done: @escaping @Sendable ([String]) -> Void) {
         queue.async { [self] in done(apply(wanted, clientGroup: clientGroup, budget: Self.budget(memoryBudgetMiB: memoryBudgetMiB))) }
     }
 
     /// Calls `body` with the model `name`: at once when it is loaded, after loading it when it is configured
     /// without preload (or was unloaded after its keep-alive), with an error when it cannot be served.
-    func withModel(_ name: String, _ body: @escaping @Sendable (Result<ServedModel, ModelUnavailable>) -> Void) {
+    public func withModel(_ name: String, _ body: @escaping @Sendable (Result<ServedModel, ModelUnavailable>) -> Void) {
         if let model = registry.get(name) {
             model.touch()
             body(.success(model))
@@ -70,7 +71,7 @@ final class ModelManager: @unchecked Sendable {
     }
 
     /// Drains and drops a loaded model; `done` gets whether it was loaded.
-    func unload(_ name: String, done: @escaping @Sendable (Bool) -> Void) {
+    public func unload(_ name: String, done: @escaping @Sendable (Bool) -> Void) {
         queue.async { [self] in
             guard let model = registry.remove(name) else { return done(false) }
             metrics.memoryBytes.labels(name).set(0)
@@ -111,7 +112,7 @@ final class ModelManager: @unchecked Sendable {
     }
 
     /// Loads `config` (beside `replacing`, which then drains); a failure keeps `replacing` serving.
-    private func load(_ config: ModelConfig, replacing old: ServedModel?) -> Result<ServedModel, CLIError> {
+    private func load(_ config: ModelConfig, replacing old: ServedModel?) -> Result<ServedModel, ServingError> {
         var missing: [String] = []
         // The version it replaces and models still draining hold their memory until they are gone.
         let others = registry.all.filter { $0.config.name != config.name } + (old.map { [$0] } ?? [])
@@ -119,10 +120,10 @@ final class ModelManager: @unchecked Sendable {
         let budget = budgetBytes
         do {
             let served = try ServedModel(config: config, defaultGroup: clientGroup, threads: SystemInfo.cpuCount, metrics: metrics,
-                                         missing: &missing) { (bytes: Int) throws(CLIError) in
+                                         missing: &missing) { (bytes: Int) throws(ServingError) in
                 guard used + bytes <= budget else {
                     let loaded = others.map { "\($0.config.name) \(Self.mib($0.memoryBytes))" }.joined(separator: ", ")
-                    throw CLIError("needs \(Self.mib(bytes)) but \(Self.mib(max(0, budget - used))) of the \(Self.mib(budget)) memory budget are free"
+                    throw ServingError("needs \(Self.mib(bytes)) but \(Self.mib(max(0, budget - used))) of the \(Self.mib(budget)) memory budget are free"
                                    + (loaded.isEmpty ? "" : " (loaded: \(loaded))") + "; raise agent.memory_budget_mb or unload a model")
                 }
             }
@@ -171,11 +172,11 @@ final class ModelManager: @unchecked Sendable {
         }
     }
 
-    static func mib(_ bytes: Int) -> String { "\((bytes + (1 << 19)) >> 20) MiB" }
+    public static func mib(_ bytes: Int) -> String { "\((bytes + (1 << 19)) >> 20) MiB" }
 }
 
 /// Why a request's model cannot serve it.
-enum ModelUnavailable: Error {
+public enum ModelUnavailable: Error {
     /// Not configured (404).
     case unknown
     /// Configured, but loading it failed (503).

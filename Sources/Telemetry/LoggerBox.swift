@@ -1,17 +1,16 @@
 // The agent's logger, replaceable on reload while handlers on other threads log through it.
 import Synchronization
-import Telemetry
 
-final class LoggerBox: Sendable {
+public final class LoggerBox: Sendable {
     private let logger: Mutex<Logger>
 
-    init(_ logger: Logger) {
+    public init(_ logger: Logger) {
         self.logger = Mutex(logger)
     }
 
-    var current: Logger { logger.withLock { $0 } }
+    public var current: Logger { logger.withLock { $0 } }
 
-    func replace(_ new: Logger) {
+    public func replace(_ new: Logger) {
         logger.withLock { $0 = new }
     }
 }
