@@ -6,7 +6,9 @@ rounds; then the time to first token of a short prompt while 3 other streams run
     python3 bench/serving_bench.py --outpostd .build/release/outpostd --llama-server DIR/llama-server --model FILE
 
 bench/serving_bench.sh fills in the paths (and builds llama-server from the llama-cpp-python sdist, cached).
-Every request is greedy with a distinct prompt, so neither server answers from a cache; throughput counts the
+Each round runs every stream count twice: greedy (temperature 0) and sampled with llama-server's default chain
+(temperature 0.8, top-k 40, top-p 0.95, min-p 0.05: what an OpenAI client sends when it sets nothing else), each
+request with a distinct prompt, so neither server answers from a cache; throughput counts the
 tokens each server reports generating (usage.completion_tokens / the number of content chunks), over the wall
 time from the first request sent to the last stream done.
 """
@@ -39,9 +41,15 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
-def stream(sock, model, prompt, max_tokens, marks):
+SAMPLING = {
+    "greedy": {"temperature": 0},
+    "sampled": {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05},
+}
+
+
+def stream(sock, model, prompt, max_tokens, marks, sampling=SAMPLING["greedy"]):
     """Streams one completion; records (time of first content, time done, tokens) into marks."""
-    body = {"model": model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True}
+    body = {"model": model, "prompt": prompt, "max_tokens": max_tokens, "stream": True, **sampling}
     c = UnixHTTPConnection(sock)
     c.request("POST", "/v1/completions", body=json.dumps(body), headers={"Content-Type": "application/json"})
     r = c.getresponse()
@@ -86,11 +94,12 @@ def wait_ready(sock, path, timeout=120):
     raise SystemExit(f"server on {sock} did not become ready")
 
 
-def aggregate(sock, model, n, gen, round_index):
+def aggregate(sock, model, n, gen, round_index, mode):
     marks = []
-    prompts = [f"Write a long story about {TOPICS[(round_index * 8 + i) % len(TOPICS)]} (take {round_index}.{i}):" for i in range(n)]
+    prompts = [f"Write a long story about {TOPICS[(round_index * 8 + i) % len(TOPICS)]} (take {round_index}.{i}, {mode}):"
+               for i in range(n)]
     start = time.monotonic()
-    threads = [threading.Thread(target=stream, args=(sock, model, p, gen, marks)) for p in prompts]
+    threads = [threading.Thread(target=stream, args=(sock, model, p, gen, marks, SAMPLING[mode])) for p in prompts]
     for t in threads:
         t.start()
     for t in threads:
@@ -128,7 +137,9 @@ def main():
     p.add_argument("--gen", type=int, default=64)
     p.add_argument("--streams", default="1,2,4,8")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--modes", default="greedy,sampled", help="greedy, sampled or both")
     args = p.parse_args()
+    modes = args.modes.split(",")
     work = tempfile.mkdtemp(prefix="outpost-serving-bench-")
     ours_sock = os.path.join(work, "outpost.sock")
     theirs_sock = os.path.join(work, "llama.sock")
@@ -145,13 +156,15 @@ def main():
         wait_ready(ours_sock, "/v1/ready")
         wait_ready(theirs_sock, "/health")
         streams = [int(s) for s in args.streams.split(",")]
-        results = {n: {"ours": [], "theirs": []} for n in streams}
+        results = {(mode, n): {"ours": [], "theirs": []} for mode in modes for n in streams}
         for r in range(args.rounds):
-            for n in streams:
-                for name, sock, model in (("ours", ours_sock, "m"), ("theirs", theirs_sock, "m")):
-                    results[n][name].append(aggregate(sock, model, n, args.gen, r))
-                print(f"round {r + 1} streams {n}: outpost {results[n]['ours'][-1]:.1f} tok/s, "
-                      f"llama-server {results[n]['theirs'][-1]:.1f} tok/s", flush=True)
+            for mode in modes:
+                for n in streams:
+                    cell = results[(mode, n)]
+                    for name, sock, model in (("ours", ours_sock, "m"), ("theirs", theirs_sock, "m")):
+                        cell[name].append(aggregate(sock, model, n, args.gen, r, mode))
+                    print(f"round {r + 1} {mode} streams {n}: outpost {cell['ours'][-1]:.1f} tok/s, "
+                          f"llama-server {cell['theirs'][-1]:.1f} tok/s", flush=True)
         latency = {"ours": {"idle": [], "busy": []}, "theirs": {"idle": [], "busy": []}}
         for r in range(args.rounds):
             for name, sock in (("ours", ours_sock), ("theirs", theirs_sock)):
@@ -160,11 +173,13 @@ def main():
         print()
         print(f"model {os.path.basename(args.model)}, {args.threads} threads, {args.slots} slots, {args.gen} tokens per stream, "
               f"median of {args.rounds} alternated rounds")
-        print("streams | outpost tok/s | llama-server tok/s | ratio | outpost vs its 1 stream")
-        single = statistics.median(results[streams[0]]["ours"])
-        for n in streams:
-            o, t = statistics.median(results[n]["ours"]), statistics.median(results[n]["theirs"])
-            print(f"{n:7d} | {o:13.1f} | {t:18.1f} | {o / t:5.2f} | {o / single:5.2f}x")
+        for mode in modes:
+            print(f"{mode} ({json.dumps(SAMPLING[mode])})")
+            print("streams | outpost tok/s | llama-server tok/s | ratio | outpost vs its 1 stream")
+            single = statistics.median(results[(mode, streams[0])]["ours"])
+            for n in streams:
+                o, t = statistics.median(results[(mode, n)]["ours"]), statistics.median(results[(mode, n)]["theirs"])
+                print(f"{n:7d} | {o:13.1f} | {t:18.1f} | {o / t:5.2f} | {o / single:5.2f}x")
         for name, label in (("ours", "outpost"), ("theirs", "llama-server")):
             idle, busy = statistics.median(latency[name]["idle"]), statistics.median(latency[name]["busy"])
             print(f"{label}: time to first token idle {idle * 1000:.0f} ms, with 3 streams running {busy * 1000:.0f} ms ({busy / idle:.2f}x)")

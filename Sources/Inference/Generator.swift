@@ -98,10 +98,10 @@ public struct Decoding {
     /// Takes the logits after the last token fed (`position` tokens are then in the cache) and picks the next
     /// token. Returns the text that became final (possibly empty) and the token to feed next, or nil when
     /// generation is over.
-    public mutating func advance(_ logits: UnsafeBufferPointer<Float>, position: Int) -> (text: String, next: Int32?) {
+    public mutating func advance(_ logits: UnsafeBufferPointer<Float>, position: Int) throws(ModelError) -> (text: String, next: Int32?) {
         precondition(!isFinished, "advance after the generation finished")
         if result.tokens.count >= options.maxTokens { return end(.length, "") }
-        let token = sampler.sample(logits, history: history)
+        let token = try sampler.sample(logits, history: history)
         if tokenizer.isEndOfGeneration(token) { return end(.stop, "") }
         if let top = options.logprobs { result.logprobs.append(Self.logprob(of: token, in: logits, top: top)) }
         result.tokens.append(token)
@@ -177,7 +177,7 @@ public struct Generator {
         let promptNanoseconds = clock() - promptStart
         let generationStart = clock()
         while true {
-            let (text, next) = decoding.advance(logits, position: context.position)
+            let (text, next) = try decoding.advance(logits, position: context.position)
             if !text.isEmpty && !onText(text) {
                 decoding.cancel()
                 break

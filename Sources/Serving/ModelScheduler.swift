@@ -167,7 +167,13 @@ public final class ModelScheduler: @unchecked Sendable {
         for (w, l) in zip(work, logits) {
             guard let l, var r = running[w.slot] else { continue }
             let before = r.decoding.result.tokens.count
-            let (text, next) = r.decoding.advance(l, position: engine.position(slot: w.slot))
+            let text: String, next: Int32?
+            do {
+                (text, next) = try r.decoding.advance(l, position: engine.position(slot: w.slot))
+            } catch {
+                release(slot: w.slot, .failure(.failed(error)))
+                continue
+            }
             if r.firstTokenAt == nil {
                 r.firstTokenAt = now
                 observer.firstToken(seconds: Double(now - r.job.arrived) / 1e9, promptTokens: r.job.prompt.count)

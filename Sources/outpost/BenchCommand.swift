@@ -20,6 +20,13 @@ public enum BenchCommand {
         let genTPS: Double
         let promptTPSRuns: [Double]
         let genTPSRuns: [Double]
+        /// Generation where each next token comes from the logits: greedy (argmax), and sampled with llama-server's
+        /// default chain (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05).
+        let greedyTPS: Double
+        let sampledTPS: Double
+        /// Microseconds one sampled token costs (the chain alone, on real logits), and its share of a decode step.
+        let sampleMicroseconds: Double
+        let sampleShareOfStep: Double
         let peakRSSBytes: Int
         let kernels: String
         enum CodingKeys: String, CodingKey {
@@ -30,6 +37,10 @@ public enum BenchCommand {
             case genTPS = "gen_tps"
             case promptTPSRuns = "prompt_tps_runs"
             case genTPSRuns = "gen_tps_runs"
+            case greedyTPS = "gen_greedy_tps"
+            case sampledTPS = "gen_sampled_tps"
+            case sampleMicroseconds = "sample_us"
+            case sampleShareOfStep = "sample_share_of_step"
             case peakRSSBytes = "peak_rss_bytes"
         }
     }
@@ -65,6 +76,20 @@ public enum BenchCommand {
         }
         var promptRuns: [Double] = []
         var genRuns: [Double] = []
+        var greedyRuns: [Double] = []
+        var sampledRuns: [Double] = []
+        var sampler = try Sampler(Self.serverDefaults)
+        /// G tokens one at a time from an empty cache, each chosen from the logits of the one before.
+        func generate(_ choose: (UnsafeBufferPointer<Float>, [Int32]) throws -> Int32) throws -> Double {
+            context.rewind(to: 0)
+            var history = [nextToken()]
+            let start = Clock.monotonicNanoseconds()
+            for _ in 0..<genTokens {
+                let logits = try context.evaluate([history[history.count - 1]])
+                history.append(try choose(logits, history))
+            }
+            return Double(genTokens) / (Double(Clock.monotonicNanoseconds() - start) / 1e9)
+        }
         // One untimed warm-up of each, as llama-bench does.
         for round in 0...repetitions {
             if promptTokens > 0 {
@@ -85,22 +110,60 @@ public enum BenchCommand {
                 }
                 let seconds = Double(Clock.monotonicNanoseconds() - start) / 1e9
                 if round > 0 { genRuns.append(Double(genTokens) / seconds) }
+                let greedy = try generate { logits, _ in Sampler.argmax(logits) }
+                let sampled = try generate { logits, history in try sampler.sample(logits, history: history) }
+                if round > 0 {
+                    greedyRuns.append(greedy)
+                    sampledRuns.append(sampled)
+                }
             }
             if round > 0 && !arguments.has("json") {
-                printError("run \(round)/\(repetitions): pp \(promptRuns.last?.fixed(1) ?? "-") tok/s, tg \(genRuns.last?.fixed(1) ?? "-") tok/s")
+                printError("run \(round)/\(repetitions): pp \(promptRuns.last?.fixed(1) ?? "-") tok/s, tg \(genRuns.last?.fixed(1) ?? "-") tok/s "
+                           + "(greedy \(greedyRuns.last?.fixed(1) ?? "-"), sampled \(sampledRuns.last?.fixed(1) ?? "-"))")
             }
         }
+        // The chain alone on real logits: many draws from the last step's logits.
+        var sampleMicroseconds = 0.0
+        if genTokens > 0 {
+            context.rewind(to: 0)
+            let logits = Array(try context.evaluate([nextToken()]))
+            let draws = 2000
+            let start = Clock.monotonicNanoseconds()
+            try logits.withUnsafeBufferPointer { buffer in
+                for _ in 0..<draws { _ = try sampler.sample(buffer, history: []) }
+            }
+            sampleMicroseconds = Double(Clock.monotonicNanoseconds() - start) / 1e3 / Double(draws)
+        }
+        let stepMicroseconds = genRuns.isEmpty ? 0 : 1e6 / mean(genRuns)
         let report = Report(model: path, architecture: model.info.architecture, threads: threads, promptTokens: promptTokens,
                             genTokens: genTokens, repetitions: repetitions, promptTPS: mean(promptRuns), genTPS: mean(genRuns),
-                            promptTPSRuns: promptRuns, genTPSRuns: genRuns,
+                            promptTPSRuns: promptRuns, genTPSRuns: genRuns, greedyTPS: mean(greedyRuns), sampledTPS: mean(sampledRuns),
+                            sampleMicroseconds: sampleMicroseconds,
+                            sampleShareOfStep: stepMicroseconds > 0 ? sampleMicroseconds / stepMicroseconds : 0,
                             peakRSSBytes: ProcessStats.peakResidentMemoryBytes(), kernels: Kernels.tier.name)
         if arguments.has("json") {
             print(JSONWriter.encode(report))
         } else {
             print("model: \(path) (\(model.info.architecture)), threads: \(threads), kernels: \(report.kernels)")
             print("pp\(promptTokens): \(report.promptTPS.fixed(2)) tok/s   tg\(genTokens): \(report.genTPS.fixed(2)) tok/s   peak RSS: \((Double(report.peakRSSBytes) / 1_048_576).fixed(1)) MiB")
+            if genTokens > 0 {
+                print("tg\(genTokens) choosing each token: greedy \(report.greedyTPS.fixed(2)) tok/s, sampled \(report.sampledTPS.fixed(2)) tok/s "
+                      + "(temperature 0.8, top-k 40, top-p 0.95, min-p 0.05); one sampled token costs \(sampleMicroseconds.fixed(1)) µs, "
+                      + "\((report.sampleShareOfStep * 100).fixed(2))% of a decode step")
+            }
         }
         return 0
+    }
+
+    /// llama-server's default sampling, which OpenAI clients get when they set nothing else.
+    static var serverDefaults: SamplingParameters {
+        var p = SamplingParameters()
+        p.temperature = 0.8
+        p.topK = 40
+        p.topP = 0.95
+        p.minP = 0.05
+        p.seed = 0x5eed
+        return p
     }
 
     static func mean(_ values: [Double]) -> Double {

@@ -172,8 +172,10 @@ let commands: [Command] = [
             Usage: outpost bench --model FILE [--threads N] [--prompt-tokens P] [--gen-tokens G] [--repetitions R] [--json]
 
             Prompt processing: P random tokens in one batch from an empty cache. Generation: G tokens one at a
-            time from an empty cache. Each is run once untimed, then R times; the mean tokens/s is reported, with
-            the peak resident memory of the process.
+            time from an empty cache (random tokens, as llama-bench's tg), then the same with each token chosen from
+            the logits: greedy, and sampled with llama-server's default chain (temperature 0.8, top-k 40,
+            top-p 0.95, min-p 0.05). Each is run once untimed, then R times; the mean tokens/s is reported, with
+            the cost of one sampled token and its share of a decode step, and the peak resident memory.
 
             Options:
               --model FILE        GGUF model file
@@ -181,7 +183,8 @@ let commands: [Command] = [
               --prompt-tokens P   default 512 (0 skips prompt processing)
               --gen-tokens G      default 128 (0 skips generation)
               --repetitions R     timed runs of each (default 3)
-              --json              one JSON object: prompt_tps, gen_tps, threads, prompt_tokens, gen_tokens, model,
+              --json              one JSON object: prompt_tps, gen_tps, gen_greedy_tps, gen_sampled_tps, sample_us,
+                                  sample_share_of_step, threads, prompt_tokens, gen_tokens, model,
                                   kernels (the kernel tier that ran), peak_rss_bytes, ...
               -h, --help          print this help
 

@@ -70,6 +70,10 @@ void ck_add(float *y, const float *x, int64_t n);
 /// y *= s
 void ck_scale(float *y, float s, int64_t n);
 
+/// The k largest of x[0..<n] (larger value first, the lower index on ties) into vals/ids, in heap order (not
+/// sorted), in one pass. Returns k (clamped to n), or -1 - i when x[i] is NaN or +infinity (the first such i met).
+int64_t ck_select_top(const float *x, int64_t n, int64_t k, float *vals, int32_t *ids);
+
 /// expf, logf, tanhf, sqrtf for Swift code on the numeric side (which does not import the C library).
 float ck_expf(float x);
 float ck_logf(float x);
