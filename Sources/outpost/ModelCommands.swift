@@ -106,6 +106,10 @@ public enum ModelCommands {
 
     public static func perplexity(_ arguments: Arguments) throws -> Int32 {
         guard let path = arguments.value("model") else { throw UsageError("--model FILE is required") }
+        if arguments.has("kl-divergence") { return try klDivergence(arguments, model: path) }
+        if arguments.value("kl-divergence-base") != nil {
+            throw UsageError("--kl-divergence-base FILE is read with --kl-divergence (writing a base file is llama-perplexity's job)")
+        }
         guard let textPath = arguments.value("file") else { throw UsageError("--file TEXT is required") }
         let options = try RunOptions(arguments)
         let text: String
@@ -131,5 +135,81 @@ public enum ModelCommands {
         printError("scored \(result.scoredTokens) tokens in \(seconds.fixed(2)) s")
         print("perplexity: \(result.perplexity.fixed(4))")
         return 0
+    }
+
+    /// `--kl-divergence --kl-divergence-base FILE`: llama-perplexity's KL-divergence statistics against the base
+    /// log-probabilities in FILE, over the chunks and tokens recorded there.
+    static func klDivergence(_ arguments: Arguments, model path: String) throws -> Int32 {
+        guard let basePath = arguments.value("kl-divergence-base") else {
+            throw UsageError("--kl-divergence needs --kl-divergence-base FILE (written by llama-perplexity --kl-divergence-base)")
+        }
+        if arguments.value("file") != nil { throw UsageError("--kl-divergence takes its tokens from the base file; drop --file") }
+        let options = try RunOptions(arguments)
+        let mapping: MappedFile
+        do {
+            mapping = try MappedFile(path: basePath)
+        } catch {
+            throw CLIError("cannot open \(basePath): \(error)")
+        }
+        let bytes = mapping.bytes
+        let base = try KLDivergenceBase(bytes, file: basePath)
+        if let asked = options.contextLength, asked != base.contextLength {
+            throw UsageError("--ctx \(asked) differs from the base file's chunks of \(base.contextLength) tokens")
+        }
+        let file = try ModelFile(path: path)
+        let tokenizer = try file.tokenizer()
+        let context = try InferenceContext(model: try file.model(), contextLength: base.contextLength, batchCapacity: options.batch,
+                                           threads: options.threads, allLogits: true)
+        printError("kl-divergence: \(base.chunks) chunk(s) of \(base.contextLength) tokens, vocabulary \(base.vocabularySize)")
+        let result = try KLDivergence.compute(context: context, base: base, bytes: bytes,
+                                              bos: tokenizer.addsBOS ? tokenizer.bosToken : nil) { done, total, running in
+            let (kld, uncertainty) = running.meanKLD
+            printError("[\(done)/\(total)] mean KLD \(kld.fixed(6)) ± \(uncertainty.fixed(6)), same top \((running.sameTopFraction.0 * 100).fixed(3))%")
+        }
+        print(Self.report(result))
+        return 0
+    }
+
+    /// The statistics block llama-perplexity prints, with the same names.
+    static func report(_ r: KLDivergenceResult) -> String {
+        func pm(_ value: (Double, Double), _ digits: Int = 6) -> String { "\(value.0.fixed(digits)) ± \(value.1.fixed(digits))" }
+        func percent(_ value: (Double, Double)) -> String { "\((100 * value.0).fixed(3)) ± \((100 * value.1).fixed(3)) %" }
+        let ppl = r.perplexity, base = r.perplexityBase
+        let k = r.kldValues
+        let p = r.pDiffValues
+        let median = k.isEmpty ? 0 : (k.count % 2 == 0 ? 0.5 * (k[k.count / 2] + k[k.count / 2 - 1]) : k[k.count / 2])
+        func kp(_ f: Float) -> String { Double(KLDivergenceResult.percentile(k, f)).fixed(6) }
+        func dp(_ f: Float) -> String { (100 * Double(KLDivergenceResult.percentile(p, f))).fixed(3) }
+        return """
+            ====== Perplexity statistics ======
+            Mean PPL(Q)                   : \(pm(ppl))
+            Mean PPL(base)                : \(pm(base))
+            Mean ln(PPL(Q)/PPL(base))     : \((r.logPerplexity.0 - r.logPerplexityBase.0).fixed(6))
+
+            ====== KL divergence statistics ======
+            Mean    KLD: \(pm(r.meanKLD))
+            Maximum KLD: \(Double(k.last ?? 0).fixed(6))
+            99.9%   KLD: \(kp(0.999))
+            99.0%   KLD: \(kp(0.990))
+            95.0%   KLD: \(kp(0.950))
+            90.0%   KLD: \(kp(0.900))
+            Median  KLD: \(Double(median).fixed(6))
+            10.0%   KLD: \(kp(0.100))
+             5.0%   KLD: \(kp(0.050))
+             1.0%   KLD: \(kp(0.010))
+             0.1%   KLD: \(kp(0.001))
+            Minimum KLD: \(Double(k.first ?? 0).fixed(6))
+
+            ====== Token probability statistics ======
+            Mean    Δp: \(percent(r.meanPDiff))
+            Maximum Δp: \((100 * Double(p.last ?? 0)).fixed(3))%
+            99.9%   Δp: \(dp(0.999))%
+            99.0%   Δp: \(dp(0.990))%
+            Median  Δp: \(dp(0.5))%
+             1.0%   Δp: \(dp(0.010))%
+            Minimum Δp: \((100 * Double(p.first ?? 0)).fixed(3))%
+            RMS Δp    : \(percent(r.rmsPDiff))
+            Same top p: \(percent(r.sameTopFraction))
+            """
     }
 }

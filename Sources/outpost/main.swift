@@ -135,10 +135,16 @@ let commands: [Command] = [
         name: "perplexity", summary: "perplexity of a model on a text file (llama.cpp's method)",
         usage: """
             Usage: outpost perplexity --model FILE --file TEXT [--ctx N] [--threads N] [--batch N]
+                   outpost perplexity --model FILE --kl-divergence --kl-divergence-base BASE [--threads N] [--batch N]
 
             Splits the text into chunks of N tokens, evaluates each from an empty context and scores the second
             half of each chunk, as llama.cpp's llama-perplexity does. Progress goes to stderr; the last line on
             stdout is `perplexity: <value>`.
+
+            With --kl-divergence, the model's full distribution at every scored position is compared with the base
+            log-probabilities that `llama-perplexity --kl-divergence-base BASE` wrote (same chunks and tokens, read
+            from BASE), and llama-perplexity's statistics are printed: mean KLD with its uncertainty, percentiles,
+            Δp of the right token, and how often the most likely token is the base's ("Same top p").
 
             Options:
               --model FILE    GGUF model file
@@ -146,9 +152,11 @@ let commands: [Command] = [
               --ctx N         chunk (context) length in tokens (default 512)
               --threads N     worker threads (default: number of CPUs)
               --batch N       tokens per forward pass (default 64)
+              --kl-divergence              compare with a base file instead of scoring a text
+              --kl-divergence-base BASE    llama-perplexity's log-probability file
               -h, --help      print this help
             """,
-        valueOptions: ["model", "file", "ctx", "threads", "batch"], flagOptions: ["help"],
+        valueOptions: ["model", "file", "ctx", "threads", "batch", "kl-divergence-base"], flagOptions: ["kl-divergence", "help"],
         run: { arguments in _ = try ModelCommands.perplexity(arguments) }),
     Command(
         name: "inspect", summary: "describe a GGUF file: architecture, size, tensor types, vocabulary",
