@@ -21,6 +21,18 @@ public struct JSONObjectReader: Sendable {
         self.path = path
     }
 
+    /// Parses a whole document that must be an object (a request body); a syntax error becomes a field error
+    /// with the parser's message.
+    public init(parsing bytes: [UInt8]) throws(JSONFieldError) {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw JSONFieldError(error.description)
+        }
+        try self.init(value)
+    }
+
     /// The full name of member `key`, for messages.
     public func name(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 

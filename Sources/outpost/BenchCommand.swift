@@ -27,6 +27,10 @@ public enum BenchCommand {
         /// Microseconds one sampled token costs (the chain alone, on real logits), and its share of a decode step.
         let sampleMicroseconds: Double
         let sampleShareOfStep: Double
+        /// Weight bytes a decode step reads (every tensor; the token embeddings only when the output reuses them),
+        /// and the read rate that makes at the random-token generation speed.
+        let weightBytesPerToken: Int
+        let weightReadGBps: Double
         let peakRSSBytes: Int
         let kernels: String
         enum CodingKeys: String, CodingKey {
@@ -41,6 +45,8 @@ public enum BenchCommand {
             case sampledTPS = "gen_sampled_tps"
             case sampleMicroseconds = "sample_us"
             case sampleShareOfStep = "sample_share_of_step"
+            case weightBytesPerToken = "weight_bytes_per_token"
+            case weightReadGBps = "weight_read_gbps"
             case peakRSSBytes = "peak_rss_bytes"
         }
     }
@@ -135,11 +141,16 @@ public enum BenchCommand {
             sampleMicroseconds = Double(Clock.monotonicNanoseconds() - start) / 1e3 / Double(draws)
         }
         let stepMicroseconds = genRuns.isEmpty ? 0 : 1e6 / mean(genRuns)
+        let tied = !file.gguf.tensors.contains { $0.name == "output.weight" }
+        let weightBytes = file.gguf.tensors.reduce(0) { sum, tensor in
+            tensor.name == "token_embd.weight" && !tied ? sum + tensor.rowBytes : sum + tensor.byteCount
+        }
         let report = Report(model: path, architecture: model.info.architecture, threads: threads, promptTokens: promptTokens,
                             genTokens: genTokens, repetitions: repetitions, promptTPS: mean(promptRuns), genTPS: mean(genRuns),
                             promptTPSRuns: promptRuns, genTPSRuns: genRuns, greedyTPS: mean(greedyRuns), sampledTPS: mean(sampledRuns),
                             sampleMicroseconds: sampleMicroseconds,
                             sampleShareOfStep: stepMicroseconds > 0 ? sampleMicroseconds / stepMicroseconds : 0,
+                            weightBytesPerToken: weightBytes, weightReadGBps: Double(weightBytes) * mean(genRuns) / 1e9,
                             peakRSSBytes: ProcessStats.peakResidentMemoryBytes(), kernels: Kernels.tier.name)
         if arguments.has("json") {
             print(JSONWriter.encode(report))
@@ -150,6 +161,8 @@ public enum BenchCommand {
                 print("tg\(genTokens) choosing each token: greedy \(report.greedyTPS.fixed(2)) tok/s, sampled \(report.sampledTPS.fixed(2)) tok/s "
                       + "(temperature 0.8, top-k 40, top-p 0.95, min-p 0.05); one sampled token costs \(sampleMicroseconds.fixed(1)) µs, "
                       + "\((report.sampleShareOfStep * 100).fixed(2))% of a decode step")
+                print("a decode step reads \((Double(weightBytes) / 1e6).fixed(1)) MB of weights: \(report.weightReadGBps.fixed(1)) GB/s at tg\(genTokens) "
+                      + "(set it beside bench/read_bandwidth.c)")
             }
         }
         return 0

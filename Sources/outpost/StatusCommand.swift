@@ -7,13 +7,7 @@ enum StatusCommand {
         let response = try client.get("/v1/status")
         if json { return response.text }
         do throws(JSONFieldError) {
-            let value: JSONValue
-            do {
-                value = try JSONParser.parse(response.body)
-            } catch {
-                throw JSONFieldError(error.description)
-            }
-            return try render(JSONObjectReader(value))
+            return try render(JSONObjectReader(parsing: response.body))
         } catch {
             throw CLIError("the agent at \(client.socketPath) sent a status this CLI does not understand: \(error)")
         }

@@ -106,13 +106,7 @@ struct CompletionRequestBody: Sendable {
     static let roles = ["system", "developer", "user", "assistant"]
 
     init(_ raw: [UInt8], chat: Bool) throws(JSONFieldError) {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(raw)
-        } catch {
-            throw JSONFieldError(error.description)
-        }
-        let body = try JSONObjectReader(value)
+        let body = try JSONObjectReader(parsing: raw)
         try Self.refuseUnsupported(body, chat: chat)
         model = try body.required("model", body.string)
         fields = try SamplingFields(body)
@@ -207,13 +201,7 @@ struct UnloadRequestBody: Sendable {
     let model: String
 
     init(_ raw: [UInt8]) throws(JSONFieldError) {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(raw)
-        } catch {
-            throw JSONFieldError(error.description)
-        }
-        let body = try JSONObjectReader(value)
+        let body = try JSONObjectReader(parsing: raw)
         model = try body.required("model", body.string)
     }
 }
