@@ -25,6 +25,7 @@ let package = Package(
         .target(name: "BuildInfo", dependencies: ["CBuildInfo"], swiftSettings: strict),
         .target(name: "Arguments", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
+        .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: strict),
         // The numeric side: imports nothing from the systems side.
         .target(name: "GGUF", swiftSettings: strict),
         .target(name: "Kernels", dependencies: ["GGUF", "CKernels"], swiftSettings: strict),
@@ -53,6 +54,7 @@ let package = Package(
         .target(name: "TestKit", path: "Tests/TestKit", swiftSettings: strict),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestKit"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestKit"], swiftSettings: strict),
+        .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: strict),
         .testTarget(
             name: "GGUFTests", dependencies: ["GGUF", "Platform", "TestKit"], resources: [.copy("Fixtures")],
             swiftSettings: strict),

@@ -12,7 +12,7 @@ import sys
 # Lowest first. A target may import only targets of a lower level.
 LEVELS = [
     ["CPlatform", "CSystemd", "CSodium", "CCurl", "CKernels", "CBuildInfo"],
-    ["Platform", "GGUF", "JSON", "Arguments", "BuildInfo"],
+    ["Platform", "Sodium", "GGUF", "JSON", "Arguments", "BuildInfo"],
     ["Kernels", "Tokenizer", "Systemd", "Telemetry", "HTTP", "Config"],
     ["Inference"],
     ["Serving"],
@@ -21,7 +21,7 @@ LEVELS = [
 ]
 # The numeric side (model files, kernels, tokenizers, inference) imports nothing from the systems side.
 NUMERIC = {"GGUF", "CKernels", "Kernels", "Tokenizer", "Inference", "GPU"}
-SYSTEMS = {"CPlatform", "CSystemd", "CSodium", "CCurl", "Platform", "Systemd", "Telemetry", "HTTP", "Config", "Serving",
+SYSTEMS = {"CPlatform", "CSystemd", "CSodium", "CCurl", "Platform", "Sodium", "Systemd", "Telemetry", "HTTP", "Config", "Serving",
            "Agent", "JSON", "Arguments", "BuildInfo", "CBuildInfo"}
 # The CLI talks to the agent over its socket; it does not link the agent.
 FORBIDDEN = {("outpost", "Agent")}
