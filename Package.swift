@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "Telemetry", dependencies: ["Platform"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Platform"], swiftSettings: strict),
         .target(name: "Config", dependencies: ["Platform"], swiftSettings: strict),
+        .target(name: "Bundles", dependencies: ["Sodium"], swiftSettings: strict),
         .target(
             name: "Serving",
             dependencies: ["Platform", "Telemetry", "Config", "GGUF", "Tokenizer", "Inference"],
@@ -55,6 +56,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestKit"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestKit"], swiftSettings: strict),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: strict),
+        .testTarget(name: "BundlesTests", dependencies: ["Bundles", "Sodium", "TestKit"], swiftSettings: strict),
         .testTarget(
             name: "GGUFTests", dependencies: ["GGUF", "Platform", "TestKit"], resources: [.copy("Fixtures")],
             swiftSettings: strict),
