@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(name: "outpostd", dependencies: ["Agent", "Arguments", "BuildInfo", "Config", "Platform"], swiftSettings: strict),
         .executableTarget(
             name: "outpost",
-            dependencies: ["Platform", "Arguments", "BuildInfo", "HTTP", "JSON", "GGUF", "Kernels", "Tokenizer", "Inference", "Serving"],
+            dependencies: ["Platform", "Arguments", "BuildInfo", "Bundles", "HTTP", "JSON", "GGUF", "Kernels", "Tokenizer", "Inference", "Serving"],
             swiftSettings: strict),
         // Tests mirror the targets; TestKit holds what several of them share.
         .target(name: "TestKit", path: "Tests/TestKit", swiftSettings: strict),
