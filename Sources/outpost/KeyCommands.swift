@@ -18,7 +18,19 @@ enum KeyCommands {
             }
         }
         var password: [UInt8]?
-        if !arguments.has("no-password") {
+        if let file = arguments.value("password-file") {
+            guard !arguments.has("no-password") else { throw UsageError("give --password-file or --no-password, not both") }
+            let text: String
+            do {
+                text = try ProcessStats.readSmallFile(file, limit: 4096)
+            } catch {
+                throw CLIError("cannot read the password: \(error)")
+            }
+            // The first line, as minisign reads a piped password.
+            let line = Array(text.utf8.prefix { $0 != UInt8(ascii: "\n") })
+            guard !line.isEmpty else { throw CLIError("\(file) holds an empty password") }
+            password = line
+        } else if !arguments.has("no-password") {
             guard let first = SecretInput.readLine(prompt: "Password for the new secret key: ") else {
                 throw CLIError("no password given (type it, pipe it on standard input, or use --no-password)")
             }

@@ -207,22 +207,24 @@ var commands: [Command] = [
 commands.append(Command(
     name: "keygen", summary: "make a minisign-compatible key pair for signing bundles",
     usage: """
-        Usage: outpost keygen [--public-key FILE] [--secret-key FILE] [--no-password] [--force]
+        Usage: outpost keygen [--public-key FILE] [--secret-key FILE] [--password-file FILE | --no-password] [--force]
 
         Writes a new Ed25519 key pair in minisign's formats: minisign signs and verifies with it, and keys made
         by `minisign -G` serve outpost alike. The secret key is encrypted with scrypt under a password read from
-        the terminal (twice, not echoed) or from the first line of standard input; --no-password writes it
+        the terminal (twice, not echoed), from the first line of --password-file FILE, or from the first line of
+        standard input; --no-password writes it
         unencrypted, as `minisign -W` does. Existing files are kept unless --force. Prints the key id and the
         public key line.
 
         Options:
           --public-key FILE   where the public key goes (default ./outpost.pub, mode 0644)
           --secret-key FILE   where the secret key goes (default ./outpost.key, mode 0600)
+          --password-file F   read the password from the first line of F
           --no-password       do not encrypt the secret key
           --force             replace existing files
           -h, --help          print this help
         """,
-    valueOptions: ["public-key", "secret-key"], flagOptions: ["no-password", "force", "help"],
+    valueOptions: ["public-key", "secret-key", "password-file"], flagOptions: ["no-password", "force", "help"],
     run: { arguments in _ = try KeyCommands.keygen(arguments) }))
 
 let overview = """

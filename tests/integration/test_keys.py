@@ -40,3 +40,16 @@ def test_encrypted_key_takes_its_password_from_standard_input(workdir):
     assert run([MINISIGN, "-V", "-p", "team.pub", "-m", "m"], workdir).returncode == 0
     empty = run([OUTPOST, "keygen", "--secret-key", "x.key", "--public-key", "x.pub"], workdir, stdin="")
     assert empty.returncode == 1 and "no password given" in empty.stderr
+
+
+def test_password_file(workdir):
+    with open(os.path.join(workdir, "pw"), "w") as f:
+        f.write("from a file\nignored second line\n")
+    out = run([OUTPOST, "keygen", "--password-file", "pw", "--secret-key", "f.key", "--public-key", "f.pub"], workdir)
+    assert out.returncode == 0, out.stderr
+    with open(os.path.join(workdir, "m"), "w") as f:
+        f.write("manifest")
+    assert run([MINISIGN, "-S", "-s", "f.key", "-m", "m"], workdir, stdin="from a file\n").returncode == 0
+    assert run([MINISIGN, "-V", "-p", "f.pub", "-m", "m"], workdir).returncode == 0
+    both = run([OUTPOST, "keygen", "--password-file", "pw", "--no-password", "--force"], workdir)
+    assert both.returncode == 2 and "not both" in both.stderr
