@@ -215,6 +215,13 @@ final class SamplerDistributionTests: XCTestCase {
         try assertDrawsFollow(logits, p, history: top + top.prefix(3) + [7, 7])
         p.presencePenalty = -1.5
         try assertDrawsFollow(logits, p, history: [Int32(logits.indices.min { logits[$0] < logits[$1] }!)])
+        // No truncation at all: the draw walks the whole distribution, penalties included.
+        var whole = Self.parameters(temperature: 1, topK: 0, topP: 1, minP: 0)
+        whole.repeatPenalty = 1.5
+        whole.presencePenalty = 0.4
+        let small = Self.logits(60, seed: 8)
+        let favourite = Int32(small.indices.max { small[$0] < small[$1] }!)
+        try assertDrawsFollow(small, whole, history: [favourite, favourite, 3, 50], draws: 8000)
     }
 
     func testEdgeCases() throws {

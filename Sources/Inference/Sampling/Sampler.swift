@@ -210,18 +210,27 @@ public struct Sampler {
             guard value < .infinity else { throw Self.brokenLogits(logits) }
             top = max(top, value)
         }
-        for entry in penalised { top = max(top, penalise(logits[Int(entry.token)], count: entry.logit)) }
+        // The window's penalised tokens, by token id: the walks below step through them beside the vocabulary
+        // instead of looking each position up.
+        let adjusted = penalised.map { (token: Int($0.token), logit: penalise(logits[Int($0.token)], count: $0.logit)) }
+            .sorted { $0.token < $1.token }
+        for entry in adjusted { top = max(top, entry.logit) }
         guard top > -.infinity else { throw ModelError("every logit is -infinity: there is no token to sample") }
-        func value(_ i: Int) -> Float {
-            guard !penalised.isEmpty, let entry = penalised.first(where: { $0.token == Int32(i) }) else { return logits[i] }
-            return penalise(logits[i], count: entry.logit)
-        }
         var sum: Float = 0
-        for i in 0..<logits.count { sum += ck_expf((value(i) - top) / p.temperature) }
+        for value in logits { sum += ck_expf((value - top) / p.temperature) }
+        for entry in adjusted {
+            sum += ck_expf((entry.logit - top) / p.temperature) - ck_expf((logits[entry.token] - top) / p.temperature)
+        }
         let draw = Float(random.nextUnit()) * sum
         var cumulative: Float = 0
+        var next = 0
         for i in 0..<logits.count {
-            cumulative += ck_expf((value(i) - top) / p.temperature)
+            var value = logits[i]
+            if next < adjusted.count && adjusted[next].token == i {
+                value = adjusted[next].logit
+                next += 1
+            }
+            cumulative += ck_expf((value - top) / p.temperature)
             if draw < cumulative { return Int32(i) }
         }
         return Int32(logits.count - 1)
