@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Telemetry", dependencies: ["Platform"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Platform"], swiftSettings: strict),
         .target(name: "Config", dependencies: ["Platform"], swiftSettings: strict),
-        .target(name: "Bundles", dependencies: ["Sodium"], swiftSettings: strict),
+        .target(name: "Bundles", dependencies: ["Platform", "JSON", "Sodium"], swiftSettings: strict),
         .target(
             name: "Serving",
             dependencies: ["Platform", "Telemetry", "Config", "GGUF", "Tokenizer", "Inference"],
@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(name: "outpostd", dependencies: ["Agent", "Arguments", "BuildInfo", "Config", "Platform"], swiftSettings: strict),
         .executableTarget(
             name: "outpost",
-            dependencies: ["Platform", "Arguments", "BuildInfo", "Bundles", "HTTP", "JSON", "GGUF", "Kernels", "Tokenizer", "Inference", "Serving"],
+            dependencies: ["Platform", "Arguments", "BuildInfo", "Bundles", "Config", "Sodium", "HTTP", "JSON", "GGUF", "Kernels", "Tokenizer", "Inference", "Serving"],
             swiftSettings: strict),
         // Tests mirror the targets; TestKit holds what several of them share.
         .target(name: "TestKit", path: "Tests/TestKit", swiftSettings: strict),

@@ -49,7 +49,7 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 doc=$root/usr/share/doc/outpost
 install -d "$root/DEBIAN" "$root/usr/bin" "$root/usr/lib/systemd/system" "$root/usr/lib/sysusers.d" \
-    "$root/etc/outpost" "$root/usr/share/man/man1" "$root/usr/share/man/man8" "$doc/examples"
+    "$root/etc/outpost" "$root/etc/outpost/trusted.d" "$root/usr/share/man/man1" "$root/usr/share/man/man8" "$doc/examples"
 
 for program in outpostd outpost; do
     install -m 0755 "$bin_dir/$program" "$root/usr/bin/$program"

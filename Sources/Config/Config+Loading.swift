@@ -104,6 +104,14 @@ extension Config {
                 config.requestBurst = Int(try value.integer(in: 1...100_000))
             },
         ]),
+        Section(name: "bundles", settings: [
+            Setting(key: "trusted_keys") { config, value throws(TOMLError) in
+                config.trustedKeysDirectory = try value.absolutePath(maxBytes: 4095)
+            },
+            Setting(key: "signatures_required") { config, value throws(TOMLError) in
+                config.signaturesRequired = Int(try value.integer(in: 1...64))
+            },
+        ]),
         Section(name: "log", settings: [
             Setting(key: "level") { config, value throws(TOMLError) in
                 config.logLevel = try value.named(LogSeverity.allCases, \.name)

@@ -55,6 +55,12 @@ public struct Config: Equatable, Sendable {
     public var requestsPerMinute: Int = 0
     public var requestBurst: Int = 10
 
+    // [bundles]
+    /// Directory of minisign public keys (`*.pub`) trusted to sign bundles.
+    public var trustedKeysDirectory: String = "/etc/outpost/trusted.d"
+    /// Distinct trusted keys that must have signed a bundle.
+    public var signaturesRequired: Int = 1
+
     /// The defaults.
     public init() {}
 }

@@ -110,4 +110,11 @@ public struct JSONObjectReader: Sendable {
         guard let value = value(key) else { return nil }
         return try JSONObjectReader(value, path: name(key))
     }
+
+    /// Refuses members outside `known` (formats where an unknown field is a mistake or an attack, not an extension).
+    public func refuseUnknown(_ known: Set<String>) throws(JSONFieldError) {
+        if let unknown = members.first(where: { !known.contains($0.key) }) {
+            throw JSONFieldError("unknown field '\(name(unknown.key))'")
+        }
+    }
 }

@@ -5,8 +5,9 @@ import FoundationEssentials
 public final class JSONWriter {
     private let encoder = JSONEncoder()
 
-    public init() {
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    /// `pretty` indents objects and arrays, one member per line (files people read, such as a bundle manifest).
+    public init(pretty: Bool = false) {
+        encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
     }
 
     /// The value as JSON text; "{}" for a value that cannot be encoded (a non-finite float).

@@ -1,6 +1,8 @@
 // Human-readable log lines for a terminal or a plain stderr capture:
 // `2026-11-23T06:50:04.123Z notice model loaded model=llama size_bytes=4368439584 path="/var/lib/my models"`
 
+import Platform
+
 public struct TextLogSink: LogSink {
     private let writeLine: @Sendable (String) -> Void
 

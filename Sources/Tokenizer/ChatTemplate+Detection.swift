@@ -28,6 +28,15 @@ extension ChatTemplate {
             key, "missing, and architecture '\(architecture)' has no default chat format; use a raw prompt")
     }
 
+    /// The names a configuration or a bundle may give a format by.
+    public static let names = ["gemma", "llama3", "chatml", "mistral-v7"]
+
+    /// The format called `name` (one of `names`).
+    public static func named(_ name: String) -> ChatTemplate? {
+        guard names.contains(name) else { return nil }
+        return try? detect(template: name)
+    }
+
     /// The format for a template text (Jinja source or a llama.cpp template name).
     static func detect(template: String) throws(TokenizerError) -> ChatTemplate {
         let name = llamaCppName(template)

@@ -3,12 +3,6 @@ import FoundationEssentials
 import HTTP
 import Platform
 
-public struct CLIError: Error, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 public struct AgentClient {
     public static let defaultSocket = "/run/outpost/outpost.sock"
     /// The longest path a Unix socket address holds.

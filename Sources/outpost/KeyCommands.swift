@@ -2,6 +2,7 @@
 import Arguments
 import Bundles
 import Platform
+import Sodium
 
 enum KeyCommands {
     static func keygen(_ arguments: Arguments) throws -> Int32 {
@@ -20,16 +21,7 @@ enum KeyCommands {
         var password: [UInt8]?
         if let file = arguments.value("password-file") {
             guard !arguments.has("no-password") else { throw UsageError("give --password-file or --no-password, not both") }
-            let text: String
-            do {
-                text = try ProcessStats.readSmallFile(file, limit: 4096)
-            } catch {
-                throw CLIError("cannot read the password: \(error)")
-            }
-            // The first line, as minisign reads a piped password.
-            let line = Array(text.utf8.prefix { $0 != UInt8(ascii: "\n") })
-            guard !line.isEmpty else { throw CLIError("\(file) holds an empty password") }
-            password = line
+            password = try passwordFromFile(file)
         } else if !arguments.has("no-password") {
             guard let first = SecretInput.readLine(prompt: "Password for the new secret key: ") else {
                 throw CLIError("no password given (type it, pipe it on standard input, or use --no-password)")
@@ -53,5 +45,44 @@ enum KeyCommands {
         print("key id \(Minisign.keyIDText(key.keyID)): secret key \(secretPath)\(password == nil ? " (unencrypted)" : ""), public key \(publicPath)")
         print("minisign -Vm <file> -P \(line)")
         return 0
+    }
+
+    /// The first line of `file`, as minisign reads a piped password.
+    static func passwordFromFile(_ file: String) throws -> [UInt8] {
+        let text: String
+        do {
+            text = try ProcessStats.readSmallFile(file, limit: 4096)
+        } catch {
+            throw CLIError("cannot read the password: \(error)")
+        }
+        let line = Array(text.utf8.prefix { $0 != UInt8(ascii: "\n") })
+        guard !line.isEmpty else { throw CLIError("\(file) holds an empty password") }
+        return line
+    }
+
+    /// A secret key file (minisign's format); an encrypted one is opened with the password from `passwordFile`,
+    /// the terminal or standard input.
+    static func readSecretKey(_ path: String, passwordFile: String?) throws -> MinisignSecretKey {
+        let text: String
+        do {
+            text = try ProcessStats.readSmallFile(path, limit: 4096)
+        } catch {
+            throw CLIError("cannot read the secret key: \(error)")
+        }
+        let encrypted = !text.contains("\n") || (try? MinisignSecretKey(text: text, password: nil, what: path)) == nil
+        var password: [UInt8]?
+        if encrypted {
+            if let passwordFile {
+                password = try passwordFromFile(passwordFile)
+            } else {
+                guard let typed = SecretInput.readLine(prompt: "Password for \(path): ") else {
+                    throw CLIError("\(path) is encrypted: give its password (terminal, standard input or --password-file)")
+                }
+                password = typed
+            }
+        }
+        defer { if password != nil { Sodium.wipe(&password!) } }
+        if password != nil && !SecretInput.isTerminal { printError("deriving the key's decryption key (scrypt, about a second)...") }
+        return try MinisignSecretKey(text: text, password: password, what: path)
     }
 }

@@ -10,6 +10,21 @@ struct Command {
     let valueOptions: Set<String>
     let flagOptions: Set<String>
     let run: (Arguments) throws -> Void
+    /// Commands under this one (`outpost bundle create`); a group has no `run` of its own.
+    var subcommands: [Command] = []
+
+    static func group(name: String, summary: String, subcommands: [Command]) -> Command {
+        Command(name: name, summary: summary,
+                usage: """
+                    Usage: outpost \(name) COMMAND [OPTIONS]
+
+                    \(summary.prefix(1).uppercased() + summary.dropFirst()). Commands:
+                    \(subcommands.map { "  " + $0.name.padding(12) + $0.summary }.joined(separator: "\n"))
+
+                    Run 'outpost \(name) COMMAND --help' for a command's options.
+                    """,
+                valueOptions: [], flagOptions: ["help"], run: { _ in }, subcommands: subcommands)
+    }
 }
 
 var commands: [Command] = [
@@ -226,6 +241,7 @@ commands.append(Command(
         """,
     valueOptions: ["public-key", "secret-key", "password-file"], flagOptions: ["no-password", "force", "help"],
     run: { arguments in _ = try KeyCommands.keygen(arguments) }))
+commands.append(BundleCommands.group)
 
 let overview = """
     Usage: outpost COMMAND [OPTIONS]
@@ -265,15 +281,34 @@ case "--version":
 default:
     break
 }
-guard let command = commands.first(where: { $0.name == name }) else {
+guard var command = commands.first(where: { $0.name == name }) else {
     printError("outpost: unknown command '\(name)'\nTry 'outpost --help'.")
     exitProcess(2)
 }
+var commandName = command.name
+argv.removeFirst()
+if !command.subcommands.isEmpty {
+    guard let sub = argv.first, !sub.hasPrefix("-") else {
+        if argv.first == "-h" || argv.first == "--help" {
+            print(command.usage)
+            exitProcess(0)
+        }
+        printError(command.usage)
+        exitProcess(2)
+    }
+    guard let found = command.subcommands.first(where: { $0.name == sub }) else {
+        printError("outpost \(command.name): unknown command '\(sub)'\nTry 'outpost \(command.name) --help'.")
+        exitProcess(2)
+    }
+    argv.removeFirst()
+    command = found
+    commandName += " " + found.name
+}
 let arguments: Arguments
 do {
-    arguments = try Arguments(Array(argv.dropFirst()), valueOptions: command.valueOptions, flagOptions: command.flagOptions)
+    arguments = try Arguments(argv, valueOptions: command.valueOptions, flagOptions: command.flagOptions)
 } catch {
-    printError("outpost \(command.name): \(error)\nTry 'outpost \(command.name) --help'.")
+    printError("outpost \(commandName): \(error)\nTry 'outpost \(commandName) --help'.")
     exitProcess(2)
 }
 if arguments.has("help") {
@@ -289,9 +324,11 @@ do {
     }
     try command.run(arguments)
 } catch let error as UsageError {
-    printError("outpost \(command.name): \(error)\nTry 'outpost \(command.name) --help'.")
+    printError("outpost \(commandName): \(error)\nTry 'outpost \(commandName) --help'.")
     exitProcess(2)
+} catch let error as ExitStatus {
+    exitProcess(error.code)
 } catch {
-    printError("outpost \(command.name): \(error)")
+    printError("outpost \(commandName): \(error)")
     exitProcess(1)
 }
