@@ -45,9 +45,12 @@ public enum Tar {
             guard entry.offset + entry.size <= length else {
                 throw TarError("entry '\(entry.name)' declares \(entry.size) bytes but the archive ends before them")
             }
+            position = entry.offset + (entry.size + Int64(block - 1)) / Int64(block) * Int64(block)
+            // `./`, the archive's root, as `tar -C DIR -cf X .` writes it.
+            if entry.name.isEmpty && entry.kind == .directory { continue }
+            guard !entry.name.isEmpty else { throw TarError("an entry at byte \(entry.offset - Int64(block)) has an empty name") }
             guard names.insert(entry.name).inserted else { throw TarError("the archive holds '\(entry.name)' twice") }
             entries.append(entry)
-            position = entry.offset + (entry.size + Int64(block - 1)) / Int64(block) * Int64(block)
         }
     }
 

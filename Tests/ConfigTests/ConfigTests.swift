@@ -20,6 +20,10 @@ final class ConfigTests: XCTestCase {
         [agent]
         state_dir = '/srv/outpost'
 
+        [bundles]
+        trusted_keys = "/srv/keys"
+        signatures_required = 2
+
         [log]
         level = "debug"   # chatty while testing
         format = "journal"
@@ -60,6 +64,8 @@ final class ConfigTests: XCTestCase {
         expected.stateDirectory = "/srv/outpost"
         expected.logLevel = .debug
         expected.logFormat = .journal
+        expected.trustedKeysDirectory = "/srv/keys"
+        expected.signaturesRequired = 2
         XCTAssertEqual(try Config.parse(Self.fullExample, file: "c.toml"), expected)
     }
 
@@ -155,7 +161,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testUnknownTablesAndKeys() {
-        let sections = "expected one of: access, agent, log, models, server"
+        let sections = "expected one of: access, agent, bundles, log, models, server"
         let serverKeys = "expected one of: header_timeout_seconds, idle_timeout_seconds, max_body_bytes, max_connections, shutdown_timeout_seconds, socket, socket_mode"
         assertError("[sever]\nsocket = \"/x\"", "c.toml:1:2: unknown table 'sever'; \(sections)")
         assertError("[models.\"my-model\"]\ncontext = 64", "c.toml:1:9: models.my-model needs a path")
@@ -196,6 +202,8 @@ final class ConfigTests: XCTestCase {
         assertError("[server]\nidle_timeout_seconds = nan", "c.toml:2:24: server.idle_timeout_seconds \(positive), found nan")
         assertError("[server]\nidle_timeout_seconds = 86401", "c.toml:2:24: server.idle_timeout_seconds \(positive), found 86401")
         assertError("[server]\nshutdown_timeout_seconds = -1", "c.toml:2:28: server.shutdown_timeout_seconds must be between 0 and 86400, found -1")
+        assertError("[bundles]\nsignatures_required = 0", "c.toml:2:23: bundles.signatures_required must be between 1 and 64, found 0")
+        assertError("[bundles]\ntrusted_keys = \"keys\"", "c.toml:2:16: bundles.trusted_keys must be an absolute path, found \"keys\"")
         assertError("[server]\nshutdown_timeout_seconds = 86400.5", "c.toml:2:28: server.shutdown_timeout_seconds must be between 0 and 86400, found 86400.5")
     }
 
