@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
-OUTPOST=${OUTPOST:-.build/release/outpost}
+OUTPOST=$(realpath "${OUTPOST:-.build/release/outpost}")
 MODEL=${MODEL:-$(bash scripts/fetch-model.sh)}
 [ -x "$OUTPOST" ] || { echo "error: $OUTPOST not found; run 'make release' first" >&2; exit 1; }
 
