@@ -188,6 +188,22 @@ final class BundleVerifierTests: XCTestCase {
         assertFails(path, .model, "holds \(model.count - 1) bytes")
     }
 
+    func testSmallBlobsLargerOrSmallerThanDeclared() throws {
+        let path = try make()
+        let oci = try manifest(path)
+        let signatureBlob = oci.layers[1].digest.blobPath
+        let original = try read(path, signatureBlob)
+        try write(path, signatureBlob, original + Array("x".utf8))
+        assertFails(path, .layout, "holds \(original.count + 1) bytes where its descriptor says \(original.count)")
+        try write(path, signatureBlob, Array(original.dropLast()))
+        assertFails(path, .layout, "holds \(original.count - 1) bytes where its descriptor says \(original.count)")
+        // A descriptor claiming a huge bundle.json is refused before anything is read.
+        var huge = oci
+        huge.config.size = 1 << 40
+        try setManifest(path, huge)
+        assertFails(path, .layout, "more than \(BundleManifest.maxBytes)")
+    }
+
     func testFlippedByteInBundleJSON() throws {
         let path = try make()
         let oci = try manifest(path)
