@@ -337,6 +337,35 @@ else
     echo "SKIP model-serving (set OUTPOST_TEST_MODEL to a GGUF file; make e2e does)"
 fi
 
+# The installed CLI (libsodium from the package's dependencies) makes, signs and verifies a bundle on a fresh
+# system, trusting the keys in the package's /etc/outpost/trusted.d by default; a key not there is refused.
+bundles() {
+    in_ct test -d /etc/outpost/trusted.d || { echo "/etc/outpost/trusted.d is missing"; return 1; }
+    in_ct sh -c 'cd /root && outpost keygen --no-password --force --secret-key team.key --public-key team.pub >/dev/null \
+        && outpost keygen --no-password --force --secret-key other.key --public-key other.pub >/dev/null \
+        && outpost bundle create --model /srv/outpost-e2e/model.gguf --name gemma3 --version 1.0.0 --smoke-tokens 4 \
+            --output gemma3.tar >/dev/null 2>&1 \
+        && outpost bundle sign gemma3.tar --secret-key other.key >/dev/null' || { echo "create or sign failed"; return 1; }
+    local refused verified
+    refused=$(in_ct sh -c 'cd /root && outpost bundle verify gemma3.tar 2>&1; echo "exit $?"')
+    printf '%s\n' "$refused" | contains "no trusted keys: /etc/outpost/trusted.d holds no \*.pub file" \
+        || { echo "with no trusted key: $refused"; return 1; }
+    in_ct install -m 0644 /root/team.pub /etc/outpost/trusted.d/team.pub
+    refused=$(in_ct sh -c 'cd /root && outpost bundle verify gemma3.tar 2>&1; echo "exit $?"')
+    printf '%s\n' "$refused" | contains "check 'trusted-key' failed" || { echo "signed by another key: $refused"; return 1; }
+    printf '%s\n' "$refused" | contains '^exit 1$' || { echo "exit status: $refused"; return 1; }
+    in_ct sh -c 'cd /root && outpost bundle sign gemma3.tar --secret-key team.key >/dev/null' || { echo "sign failed"; return 1; }
+    verified=$(in_ct sh -c 'cd /root && outpost bundle verify gemma3.tar 2>/dev/null') || { echo "verify failed: $verified"; return 1; }
+    printf '%s\n' "$verified" | contains '^verified: gemma3 1.0.0$' || { echo "verify said: $verified"; return 1; }
+    in_ct rm -f /etc/outpost/trusted.d/team.pub /root/gemma3.tar
+    echo "a bundle of the model made, signed and verified against /etc/outpost/trusted.d"
+}
+if [ -n "$model" ]; then
+    check bundles bundles
+else
+    echo "SKIP bundles (set OUTPOST_TEST_MODEL to a GGUF file; make e2e does)"
+fi
+
 # The configuration edited above and a state file survive an upgrade, and the new version serves.
 upgrade() {
     [ "$next_status" = 0 ] || { cat "$work/next.txt"; return 1; }
