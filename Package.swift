@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Platform"], swiftSettings: strict),
         .target(name: "Config", dependencies: ["Platform"], swiftSettings: strict),
         .target(name: "Bundles", dependencies: ["Platform", "JSON", "Sodium"], swiftSettings: strict),
+        .target(name: "Store", dependencies: ["Platform", "JSON", "Sodium", "Bundles"], swiftSettings: strict),
         .target(
             name: "Serving",
             dependencies: ["Platform", "Telemetry", "Config", "GGUF", "Tokenizer", "Inference"],
@@ -57,6 +58,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestKit"], swiftSettings: strict),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: strict),
         .testTarget(name: "BundlesTests", dependencies: ["Bundles", "Sodium", "TestKit"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Bundles", "Sodium", "Platform", "TestKit"], swiftSettings: strict),
         .testTarget(
             name: "GGUFTests", dependencies: ["GGUF", "Platform", "TestKit"], resources: [.copy("Fixtures")],
             swiftSettings: strict),

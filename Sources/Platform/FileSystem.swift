@@ -174,3 +174,12 @@ extension FileSystem {
         return FileStatus(info)
     }
 }
+
+extension FileSystem {
+    /// Bytes an unprivileged process may still write on the file system holding `path`; nil when unknown.
+    public static func availableBytes(_ path: String) -> Int64? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+}

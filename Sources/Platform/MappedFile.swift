@@ -40,6 +40,34 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 
+    /// `count` zeroed bytes of anonymous memory, writable through `fill` until `makeReadOnly()`: what a decrypted
+    /// model is served from. The pages are kept out of core dumps (MADV_DONTDUMP), so a crash does not write the
+    /// model to disk. `path` names the content in messages.
+    public init(anonymousBytes count: Int, path: String) throws(SystemError) {
+        self.path = path
+        guard count > 0 else {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let address = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
+            throw SystemError("mmap", "\(count) bytes for \(path)", errno: .current)
+        }
+        _ = madvise(address, count, MADV_DONTDUMP)
+        bytes = UnsafeRawBufferPointer(start: address, count: count)
+    }
+
+    /// Writes the anonymous memory (before `makeReadOnly`).
+    public func fill<E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> Void) throws(E) {
+        try body(UnsafeMutableRawBufferPointer(mutating: bytes))
+    }
+
+    /// Ends writing: from here on a stray write faults instead of changing the model.
+    public func makeReadOnly() {
+        guard let base = bytes.baseAddress else { return }
+        _ = mprotect(UnsafeMutableRawPointer(mutating: base), bytes.count, PROT_READ)
+    }
+
     /// Asks the kernel to start reading the whole file in ahead of use (before walking every weight once);
     /// only advice, so a failure is ignored.
     public func adviseWillNeed() {

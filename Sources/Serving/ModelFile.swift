@@ -23,6 +23,17 @@ public struct ModelFile {
         }
     }
 
+    /// A model held in memory (decrypted from the store); `path` names it in messages.
+    public init(mapping: MappedFile) throws(ServingError) {
+        path = mapping.path
+        self.mapping = mapping
+        do {
+            gguf = try GGUFFile(bytes: mapping.bytes, owner: mapping)
+        } catch {
+            throw ServingError("\(path) is not a usable GGUF file: \(error)")
+        }
+    }
+
     public func tokenizer() throws(ServingError) -> Tokenizer {
         do {
             return try Tokenizer(gguf: gguf)

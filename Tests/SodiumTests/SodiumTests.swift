@@ -94,4 +94,34 @@ final class SodiumTests: XCTestCase {
         XCTAssertEqual(secret, [0, 0, 0])
         XCTAssertEqual(guarded.withUnsafeBytes { Array($0) }, [1, 2, 3])
     }
+
+    /// draft-irtf-cfrg-xchacha-03, appendix A.3.1.
+    func testXChaCha20Poly1305KnownAnswerAndTampering() throws {
+        let plaintext = Array("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.".utf8)
+        let ad = hex("50515253c0c1c2c3c4c5c6c7")
+        let key = try SecureBytes(copying: hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"))
+        let nonce = hex("404142434445464748494a4b4c4d4e4f5051525354555657")
+        let expected = hex("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e")
+            + hex("c0875924c1c7987947deafd8780acf49")
+        let sealed = try XChaCha20Poly1305.seal(plaintext, additionalData: ad, nonce: nonce, key: key)
+        XCTAssertEqual(hexString(sealed), hexString(expected))
+        XCTAssertEqual(XChaCha20Poly1305.open(sealed, additionalData: ad, nonce: nonce, key: key), plaintext)
+        var flipped = sealed
+        flipped[3] ^= 1
+        XCTAssertNil(XChaCha20Poly1305.open(flipped, additionalData: ad, nonce: nonce, key: key))
+        XCTAssertNil(XChaCha20Poly1305.open(sealed, additionalData: ad + [0], nonce: nonce, key: key))
+        XCTAssertNil(XChaCha20Poly1305.open(sealed, additionalData: ad, nonce: Array(nonce.reversed()), key: key))
+        XCTAssertNil(XChaCha20Poly1305.open(Array(sealed.dropLast()), additionalData: ad, nonce: nonce, key: key))
+        XCTAssertThrowsError(try XChaCha20Poly1305.seal(plaintext, additionalData: ad, nonce: Array(nonce.prefix(12)), key: key))
+    }
+
+    /// Subkeys are BLAKE2b keyed with the master key over "outpost-kdf:" + context; independent of each other.
+    func testKeyDerivation() throws {
+        let master = try SecureBytes(copying: Array(0..<32))
+        let a = try KeyDerivation.subkey(of: master, context: "store-encryption").withUnsafeBytes { Array($0) }
+        let b = try KeyDerivation.subkey(of: master, context: "store-names").withUnsafeBytes { Array($0) }
+        XCTAssertNotEqual(a, b)
+        XCTAssertEqual(a, try BLAKE2b.hash(Array("outpost-kdf:store-encryption".utf8), byteCount: 32, key: Array(0..<32)))
+        XCTAssertEqual(try KeyDerivation.keyedDigest(Array("x".utf8), key: master), try BLAKE2b.hash(Array("x".utf8), byteCount: 32, key: Array(0..<32)))
+    }
 }
