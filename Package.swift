@@ -45,7 +45,8 @@ let package = Package(
         // Wiring and the executables.
         .target(
             name: "Agent",
-            dependencies: ["Platform", "BuildInfo", "Systemd", "HTTP", "JSON", "Telemetry", "Config", "Serving", "Inference", "Tokenizer"],
+            dependencies: ["Platform", "BuildInfo", "Systemd", "HTTP", "JSON", "Telemetry", "Config", "Bundles", "Store", "Serving", "Inference",
+                           "Tokenizer"],
             swiftSettings: strict),
         .executableTarget(name: "outpostd", dependencies: ["Agent", "Arguments", "BuildInfo", "Config", "Platform"], swiftSettings: strict),
         .executableTarget(

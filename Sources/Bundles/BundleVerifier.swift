@@ -39,9 +39,20 @@ public struct BundleVerifier: Sendable {
 
     /// Every check but the model's bytes: signatures, threshold, `bundle.json`, expiry, agent version, layers.
     public func verifySigned(_ contents: BundleContents) throws(BundleError) -> (BundleManifest, [String]) {
-        guard !contents.signatures.isEmpty else { throw BundleError(.signatureFormat, "the bundle carries no signature") }
+        let (manifest, signers) = try verifySignatures(bundleJSON: contents.bundleJSON, signatures: contents.signatures)
+        let layer = contents.modelLayer
+        guard layer.digest.hex == manifest.model.sha256, layer.size == manifest.model.size else {
+            throw BundleError(.layers, "the manifest's model layer (\(layer.digest), \(layer.size) bytes) is not the model bundle.json lists (sha256:\(manifest.model.sha256), \(manifest.model.size) bytes)")
+        }
+        return (manifest, signers)
+    }
+
+    /// The checks on `bundle.json` and its signatures alone, in order: signature format, trusted key, signature,
+    /// threshold, `bundle.json`, expiry, agent version. A site runs them again on what it stored, at every start.
+    public func verifySignatures(bundleJSON: [UInt8], signatures: [[UInt8]]) throws(BundleError) -> (BundleManifest, [String]) {
+        guard !signatures.isEmpty else { throw BundleError(.signatureFormat, "the bundle carries no signature") }
         var parsed: [MinisignSignature] = []
-        for (index, bytes) in contents.signatures.enumerated() {
+        for (index, bytes) in signatures.enumerated() {
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 throw BundleError(.signatureFormat, "signature \(index + 1) is not UTF-8 text")
             }
@@ -58,14 +69,14 @@ public struct BundleVerifier: Sendable {
         }
         let digest: [UInt8]
         do {
-            digest = try BLAKE2b.hash(contents.bundleJSON)
+            digest = try BLAKE2b.hash(bundleJSON)
         } catch {
             throw BundleError(.signature, "\(error)")
         }
         var signers: Set<[UInt8]> = []
         for (index, signature) in byTrustedKeys {
             do {
-                try signature.verify(messageDigest: digest, message: contents.bundleJSON, publicKey: trusted.keys[signature.keyID]!)
+                try signature.verify(messageDigest: digest, message: bundleJSON, publicKey: trusted.keys[signature.keyID]!)
             } catch {
                 throw BundleError(.signature, "signature \(index + 1) (key \(Minisign.keyIDText(signature.keyID))): \(error.message)")
             }
@@ -76,9 +87,9 @@ public struct BundleVerifier: Sendable {
         }
         let manifest: BundleManifest
         do {
-            manifest = try BundleManifest(parsing: contents.bundleJSON)
+            manifest = try BundleManifest(parsing: bundleJSON)
         } catch {
-            if let needed = BundleManifest.declaredMinimumAgentVersion(contents.bundleJSON), needed > agentVersion {
+            if let needed = BundleManifest.declaredMinimumAgentVersion(bundleJSON), needed > agentVersion {
                 throw BundleError(.agentVersion, "the bundle needs Outpost \(needed) or later; this is \(agentVersion)")
             }
             throw BundleError(.manifest, "bundle.json: \(error.message)")
@@ -88,10 +99,6 @@ public struct BundleVerifier: Sendable {
         }
         guard manifest.minAgentVersion <= agentVersion else {
             throw BundleError(.agentVersion, "the bundle needs Outpost \(manifest.minAgentVersion) or later; this is \(agentVersion)")
-        }
-        let layer = contents.modelLayer
-        guard layer.digest.hex == manifest.model.sha256, layer.size == manifest.model.size else {
-            throw BundleError(.layers, "the manifest's model layer (\(layer.digest), \(layer.size) bytes) is not the model bundle.json lists (sha256:\(manifest.model.sha256), \(manifest.model.size) bytes)")
         }
         return (manifest, signers.map(Minisign.keyIDText).sorted())
     }

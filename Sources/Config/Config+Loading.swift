@@ -105,11 +105,22 @@ extension Config {
             },
         ]),
         Section(name: "bundles", settings: [
-            Setting(key: "trusted_keys") { config, value throws(TOMLError) in
-                config.trustedKeysDirectory = try value.absolutePath(maxBytes: 4095)
+            Setting(key: "trusted_dir") { config, value throws(TOMLError) in
+                config.trustedDirectory = try value.absolutePath(maxBytes: 4095)
             },
             Setting(key: "signatures_required") { config, value throws(TOMLError) in
                 config.signaturesRequired = Int(try value.integer(in: 1...64))
+            },
+        ]),
+        Section(name: "store", settings: [
+            Setting(key: "key_file") { config, value throws(TOMLError) in
+                config.storeKeyFile = try value.absolutePath(maxBytes: 4095)
+            },
+            Setting(key: "keep_versions") { config, value throws(TOMLError) in
+                config.keepVersions = Int(try value.integer(in: 1...100))
+            },
+            Setting(key: "min_free_mb") { config, value throws(TOMLError) in
+                config.minFreeMiB = Int(try value.integer(in: 0...(1 << 30)))
             },
         ]),
         Section(name: "log", settings: [
@@ -127,6 +138,13 @@ extension Config {
     /// Keys of a `[models.NAME]` table.
     private static let modelSettings: [String: @Sendable (inout ModelConfig, ConfigValue) throws(TOMLError) -> Void] = [
         "path": { model, value throws(TOMLError) in model.path = try value.absolutePath(maxBytes: 4095) },
+        "bundle": { model, value throws(TOMLError) in
+            let name = try value.string()
+            guard ModelConfig.isValidBundleName(name) else {
+                throw value.error("must name an installed bundle (lower-case letters, digits, '.', '_', '-'), found \"\(name)\"")
+            }
+            model.bundle = name
+        },
         "context": { model, value throws(TOMLError) in model.contextLength = Int(try value.integer(in: 16...(1 << 20))) },
         "threads": { model, value throws(TOMLError) in model.threads = Int(try value.integer(in: 0...256)) },
         "parallel": { model, value throws(TOMLError) in model.parallel = Int(try value.integer(in: 1...64)) },
@@ -160,8 +178,10 @@ extension Config {
                 let name = TOMLKey.render(["models", model.key, item.key])
                 try apply(&parsed, ConfigValue(file: file, name: name, value: item.value, position: item.valuePosition))
             }
-            guard !parsed.path.isEmpty else {
-                throw TOMLError(file: file, position: model.keyPosition, message: "models.\(model.key) needs a path")
+            guard parsed.path.isEmpty != (parsed.bundle == nil) else {
+                throw TOMLError(file: file, position: model.keyPosition,
+                                message: parsed.path.isEmpty ? "models.\(model.key) needs a path or a bundle"
+                                                             : "models.\(model.key) has both a path and a bundle; give one")
             }
             config.models.append(parsed)
         }

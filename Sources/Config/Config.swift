@@ -57,9 +57,17 @@ public struct Config: Equatable, Sendable {
 
     // [bundles]
     /// Directory of minisign public keys (`*.pub`) trusted to sign bundles.
-    public var trustedKeysDirectory: String = "/etc/outpost/trusted.d"
+    public var trustedDirectory: String = "/etc/outpost/trusted.d"
     /// Distinct trusted keys that must have signed a bundle.
     public var signaturesRequired: Int = 1
+
+    // [store]
+    /// The store key file when not given as the systemd credential outpost-store.key (development, tests).
+    public var storeKeyFile: String?
+    /// Installed versions kept per model (the active one included); older ones are removed after an install.
+    public var keepVersions: Int = 2
+    /// MiB of the state directory's file system an install must leave free.
+    public var minFreeMiB: Int = 512
 
     /// The defaults.
     public init() {}
@@ -78,7 +86,10 @@ public enum LogFormat: String, Sendable, CaseIterable {
 /// One `[models.NAME]` table.
 public struct ModelConfig: Equatable, Sendable {
     public var name: String
+    /// The GGUF file served; empty when the model comes from the store (`bundle`).
     public var path: String
+    /// The installed bundle whose active version is served (instead of `path`).
+    public var bundle: String?
     /// Context length in tokens.
     public var contextLength: Int = 2048
     /// Worker threads for this model (0: one per CPU).
@@ -106,6 +117,14 @@ public struct ModelConfig: Equatable, Sendable {
 }
 
 extension ModelConfig {
+    /// Bundle names as `outpost bundle create` accepts them.
+    public static func isValidBundleName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        func alnum(_ b: UInt8) -> Bool { (b >= 97 && b <= 122) || (b >= 48 && b <= 57) }
+        return (1...128).contains(bytes.count) && alnum(bytes.first!) && alnum(bytes.last!) && !name.contains("..")
+            && bytes.allSatisfy { alnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
     /// Names clients put in "model": letters, digits and . - _ : (so they are safe in paths, logs and labels).
     public static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 64

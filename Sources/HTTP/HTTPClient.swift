@@ -101,6 +101,44 @@ public final class HTTPClient {
         return head
     }
 
+    /// POSTs the `length` bytes of `file` as the body, streamed (never all in memory), and reads the response.
+    /// `progress` hears bytes sent. A server that answers before taking the whole body (a refusal) is heard.
+    public func upload(_ target: String, file: FileDescriptor, length: Int64, headers: HTTPHeaders = HTTPHeaders(),
+                       progress: ((Int64) -> Void)? = nil) throws(HTTPClientError) -> HTTPClientResponse {
+        var text = "POST \(target) HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(length)\r\n"
+        for field in headers.fields { text += "\(field.name): \(field.value)\r\n" }
+        text += "\r\n"
+        var sendFailure: SystemError?
+        do {
+            try fd.writeAll(Array(text.utf8))
+            let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+            defer { chunk.deallocate() }
+            var sent: Int64 = 0
+            while sent < length {
+                let want = Int(min(Int64(chunk.count), length - sent))
+                let slice = UnsafeMutableRawBufferPointer(rebasing: chunk[0..<want])
+                try file.readExactly(into: slice, at: sent)
+                try fd.writeAll(UnsafeRawBufferPointer(slice))
+                sent += Int64(want)
+                progress?(sent)
+            }
+        } catch {
+            sendFailure = error
+        }
+        do throws(HTTPClientError) {
+            var head = try readHead()
+            while head.status == 100 { head = try readHead() }
+            var body: [UInt8] = []
+            if let lengthText = head.headers["Content-Length"], let count = Int(lengthText), count >= 0, count <= maxBody {
+                body = try readExactly(count)
+            }
+            return HTTPClientResponse(status: head.status, reason: head.reason, headers: head.headers, body: body)
+        } catch {
+            if let sendFailure { throw .io(sendFailure) }
+            throw error
+        }
+    }
+
     private func readHead() throws(HTTPClientError) -> (status: Int, reason: String, headers: HTTPHeaders) {
         let statusLine = try readLine()
         let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)

@@ -33,11 +33,11 @@ final class HTTPConnection {
     var processing = false
     var interest: Epoll.Events = []
 
-    init(fd: FileDescriptor, token: UInt64, peer: PeerCredentials?, limits: HTTPLimits, now: Double) {
+    init(fd: FileDescriptor, token: UInt64, peer: PeerCredentials?, limits: HTTPLimits, uploads: UploadPolicy?, now: Double) {
         self.fd = fd
         self.token = token
         self.peer = peer
-        self.parser = HTTPParser(limits: limits)
+        self.parser = HTTPParser(limits: limits, uploads: uploads, peer: peer)
         self.lastActivity = now
     }
 

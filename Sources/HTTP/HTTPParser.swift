@@ -1,6 +1,8 @@
 // Incremental HTTP/1.1 request parser. Input is untrusted: every size is capped and every byte class checked,
 // and each failure carries the status code to answer with and a message naming what was wrong.
 
+import Platform
+
 public struct HTTPLimits: Sendable, Equatable {
     /// Request line plus header fields (and, separately, chunked trailers).
     public var maxHeaderBytes: Int
@@ -43,13 +45,30 @@ public struct HTTPParser: Sendable {
     }
 
     public let limits: HTTPLimits
+    /// Bodies that go to a file, and the connection's peer they are allowed for.
+    public var uploads: UploadPolicy?
+    public var peer: PeerCredentials?
     private var state = State.head
     private var request: HTTPRequest?
     private var body: [UInt8] = []
+    private var spool: UploadedBody?
+    /// The body limit of the request being read.
+    private var bodyLimit = 0
 
-    public init(limits: HTTPLimits) {
+    public init(limits: HTTPLimits, uploads: UploadPolicy? = nil, peer: PeerCredentials? = nil) {
         self.limits = limits
+        self.uploads = uploads
+        self.peer = peer
     }
+
+    /// True while a body is being written to a file (the upload's time limit applies).
+    public var isUploading: Bool { spool != nil }
+
+    private mutating func store(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) {
+        if let spool { try spool.append(bytes) } else { body.append(contentsOf: bytes) }
+    }
+
+    private var bodyCount: Int { spool?.count ?? body.count }
 
     /// True between requests: no partial request is buffered in the parser.
     public var isIdle: Bool {
@@ -72,7 +91,7 @@ public struct HTTPParser: Sendable {
 
             case .fixedBody(let remaining):
                 let take = min(remaining, rest.count)
-                body.append(contentsOf: rest[0..<take])
+                try store(UnsafeRawBufferPointer(rebasing: rest[0..<take]))
                 consumed += take
                 if take < remaining {
                     state = .fixedBody(remaining: remaining - take)
@@ -90,15 +109,15 @@ public struct HTTPParser: Sendable {
                 if size == 0 {
                     state = .trailers(bytes: 0)
                 } else {
-                    guard size <= limits.maxBodyBytes - body.count else {
-                        throw HTTPParseError(.payloadTooLarge, "request body exceeds the limit of \(limits.maxBodyBytes) bytes")
+                    guard size <= bodyLimit - bodyCount else {
+                        throw HTTPParseError(.payloadTooLarge, "request body exceeds the limit of \(bodyLimit) bytes")
                     }
                     state = .chunkData(remaining: size)
                 }
 
             case .chunkData(let remaining):
                 let take = min(remaining, rest.count)
-                body.append(contentsOf: rest[0..<take])
+                try store(UnsafeRawBufferPointer(rebasing: rest[0..<take]))
                 consumed += take
                 if take < remaining {
                     state = .chunkData(remaining: remaining - take)
@@ -133,8 +152,13 @@ public struct HTTPParser: Sendable {
     private mutating func finish() -> HTTPRequest {
         var done = request!
         done.body = body
+        if let spool {
+            spool.close()
+            done.upload = spool
+        }
         request = nil
         body = []
+        spool = nil
         state = .head
         return done
     }
@@ -145,6 +169,16 @@ public struct HTTPParser: Sendable {
         let lengths = head.headers.values("Content-Length")
         request = head
         body = []
+        spool = nil
+        bodyLimit = limits.maxBodyBytes
+        var uploading = false
+        if let uploads, head.method == .post, uploads.paths.contains(String(head.path)) {
+            guard uploads.allowed(peer) else {
+                throw HTTPParseError(.forbidden, "\(head.path) is for root and the admin group; the upload was not stored")
+            }
+            bodyLimit = uploads.maxBytes
+            uploading = true
+        }
         var expectsBody: Bool
         if !transferEncodings.isEmpty {
             guard lengths.isEmpty else {
@@ -157,13 +191,15 @@ public struct HTTPParser: Sendable {
             }
             state = .chunkSize
             expectsBody = true
+            if uploading { spool = try UploadedBody(directory: uploads!.directory) }
         } else if !lengths.isEmpty {
             let length = try parseContentLength(lengths)
-            guard length <= limits.maxBodyBytes else {
-                throw HTTPParseError(.payloadTooLarge, "request body of \(length) bytes exceeds the limit of \(limits.maxBodyBytes) bytes")
+            guard length <= bodyLimit else {
+                throw HTTPParseError(.payloadTooLarge, "request body of \(length) bytes exceeds the limit of \(bodyLimit) bytes")
             }
+            if uploading { spool = try UploadedBody(directory: uploads!.directory) }
             if length == 0 { return .request(finish()) }
-            body.reserveCapacity(length)
+            if !uploading { body.reserveCapacity(length) }
             state = .fixedBody(remaining: length)
             expectsBody = true
         } else {

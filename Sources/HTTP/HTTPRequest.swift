@@ -8,6 +8,8 @@ public struct HTTPRequest: Sendable {
     public var version: HTTPVersion
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// The body, when an `UploadPolicy` sent it to a file instead of `body`.
+    public var upload: UploadedBody?
     /// SO_PEERCRED of the connection; nil only for requests built in tests.
     public var peer: PeerCredentials?
 

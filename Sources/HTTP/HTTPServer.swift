@@ -31,6 +31,8 @@ public final class HTTPServer: @unchecked Sendable {
     public var tickInterval: Double = 1
     /// Called on the loop thread when the server itself answers a broken request (400, 408, 413, 431, 501, ...).
     public var onProtocolError: ((HTTPStatus) -> Void)?
+    /// Request bodies that go to a file (set before `run`).
+    public var uploads: UploadPolicy?
 
     private static let listenerToken: UInt64 = 0
     private static let wakeupToken: UInt64 = 1
@@ -200,7 +202,7 @@ public final class HTTPServer: @unchecked Sendable {
                 let token = nextToken
                 nextToken += 1
                 let connection = HTTPConnection(fd: fd, token: token, peer: UnixSocket.peerCredentials(fd),
-                                                limits: configuration.limits, now: Self.now())
+                                                limits: configuration.limits, uploads: uploads, now: Self.now())
                 connections[token] = connection
                 openConnectionCount.wrappingAdd(1, ordering: .relaxed)
                 updateInterest(connection)
@@ -388,9 +390,11 @@ public final class HTTPServer: @unchecked Sendable {
             guard connection.isReading else { continue }
             if connection.isIdle {
                 if shuttingDown || now - connection.lastActivity > configuration.idleTimeout { close(connection) }
-            } else if let started = connection.requestStartedAt, now - started > configuration.requestTimeout {
-                respondToBrokenRequest(connection, status: .requestTimeout,
-                                       message: "request not received within \(configuration.requestTimeout) seconds")
+            } else if let started = connection.requestStartedAt {
+                let limit = connection.parser.isUploading ? (uploads?.timeoutSeconds ?? configuration.requestTimeout) : configuration.requestTimeout
+                if now - started > limit {
+                    respondToBrokenRequest(connection, status: .requestTimeout, message: "request not received within \(limit) seconds")
+                }
             }
         }
     }

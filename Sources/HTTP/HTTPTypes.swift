@@ -43,6 +43,7 @@ public struct HTTPStatus: Equatable, Hashable, Sendable, CustomStringConvertible
     public static let tooManyRequests = HTTPStatus(429, "Too Many Requests")
     public static let headersTooLarge = HTTPStatus(431, "Request Header Fields Too Large")
     public static let internalServerError = HTTPStatus(500, "Internal Server Error")
+    public static let insufficientStorage = HTTPStatus(507, "Insufficient Storage")
     public static let notImplemented = HTTPStatus(501, "Not Implemented")
     public static let serviceUnavailable = HTTPStatus(503, "Service Unavailable")
     public static let gatewayTimeout = HTTPStatus(504, "Gateway Timeout")

@@ -20,9 +20,13 @@ public final class ModelManager: @unchecked Sendable {
     /// Bytes of models that left the registry but still finish their requests (they count against the budget).
     private let drainingBytes = Atomic<Int>(0)
 
-    public init(metrics: ServingMetrics, logger: LoggerBox) {
+    /// Where `bundle = "NAME"` models come from.
+    private let bundles: any BundleSource
+
+    public init(metrics: ServingMetrics, logger: LoggerBox, bundles: any BundleSource = UnavailableBundles(reason: "no store is open")) {
         self.metrics = metrics
         self.logger = logger
+        self.bundles = bundles
     }
 
     private var log: Logger { logger.current }
@@ -100,7 +104,8 @@ public final class ModelManager: @unchecked Sendable {
         }
         for model in wanted {
             let current = registry.get(model.name)
-            if let current, current.config == model, current.defaultGroup == clientGroup { continue }
+            if let current, current.config == model, current.defaultGroup == clientGroup,
+               model.bundle.map({ bundles.activeVersion($0) == current.version }) ?? true { continue }
             guard model.preload || current != nil else { continue }
             switch load(model, replacing: current) {
             case .success: changes.append("\(current == nil ? "loaded" : "reloaded") \(model.name)")
@@ -119,8 +124,15 @@ public final class ModelManager: @unchecked Sendable {
         let used = others.reduce(0) { $0 + $1.memoryBytes } + drainingBytes.load(ordering: .relaxed)
         let budget = budgetBytes
         do {
-            let served = try ServedModel(config: config, defaultGroup: clientGroup, threads: SystemInfo.cpuCount, metrics: metrics,
-                                         missing: &missing) { (bytes: Int) throws(ServingError) in
+            let file: ModelFile
+            var version: String?
+            if let bundle = config.bundle {
+                (file, version) = try bundles.openActive(bundle)
+            } else {
+                file = try ModelFile(path: config.path)
+            }
+            let served = try ServedModel(config: config, file: file, version: version, defaultGroup: clientGroup, threads: SystemInfo.cpuCount,
+                                         metrics: metrics, missing: &missing) { (bytes: Int) throws(ServingError) in
                 guard used + bytes <= budget else {
                     let loaded = others.map { "\($0.config.name) \(Self.mib($0.memoryBytes))" }.joined(separator: ", ")
                     throw ServingError("needs \(Self.mib(bytes)) but \(Self.mib(max(0, budget - used))) of the \(Self.mib(budget)) memory budget are free"
@@ -129,15 +141,16 @@ public final class ModelManager: @unchecked Sendable {
             }
             registry.install(served)
             if let old { retire(old) {} }
-            log.notice("model \(config.name) loaded: \(served.info.architecture), context \(served.contextLength), \(config.parallel) parallel, \(Self.mib(served.memoryBytes)), \((served.loadSeconds * 1000).rounded()) ms",
-                       [LogField("MODEL", config.name), LogField("MODEL_PATH", config.path)])
+            log.notice("model \(config.name) loaded\(version.map { " (bundle \(config.bundle!) \($0))" } ?? ""): \(served.info.architecture), context \(served.contextLength), \(config.parallel) parallel, \(Self.mib(served.memoryBytes)), \((served.loadSeconds * 1000).rounded()) ms",
+                       [LogField("MODEL", config.name), LogField("MODEL_PATH", config.bundle.map { "bundle:\($0)" } ?? config.path)])
             for name in missing {
                 log.warning("model \(config.name): \(name) named in its access list does not exist on this system", [LogField("MODEL", config.name)])
             }
             return .success(served)
         } catch {
             if old == nil { registry.setProblem(config.name, config.preload ? error.message : nil) }
-            log.error("model \(config.name) not loaded: \(error)", [LogField("MODEL", config.name), LogField("MODEL_PATH", config.path)])
+            log.error("model \(config.name) not loaded: \(error)",
+                      [LogField("MODEL", config.name), LogField("MODEL_PATH", config.bundle.map { "bundle:\($0)" } ?? config.path)])
             return .failure(error)
         }
     }

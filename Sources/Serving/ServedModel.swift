@@ -21,6 +21,8 @@ public final class ServedModel: @unchecked Sendable {
     /// Mapped weights plus caches and buffers.
     public let memoryBytes: Int
     public let scheduler: ModelScheduler
+    /// The bundle version served, for a model from the store.
+    public let version: String?
     private let mapping: MappedFile
 
     /// Tokens one forward pass takes at most: a prompt chunk plus one token per parallel sequence.
@@ -28,8 +30,8 @@ public final class ServedModel: @unchecked Sendable {
 
     /// `reserve` is told the bytes the model will hold (mapped file plus buffers) before they are allocated, and
     /// throws to refuse them.
-    public init(config: ModelConfig, defaultGroup: String, threads: Int, metrics: ServingMetrics, missing: inout [String],
-         reserve: (Int) throws(ServingError) -> Void) throws(ServingError) {
+    public init(config: ModelConfig, file: ModelFile, version: String? = nil, defaultGroup: String, threads: Int, metrics: ServingMetrics,
+                missing: inout [String], reserve: (Int) throws(ServingError) -> Void) throws(ServingError) {
         let started = Clock.monotonicNanoseconds()
         self.config = config
         self.defaultGroup = defaultGroup
@@ -37,7 +39,7 @@ public final class ServedModel: @unchecked Sendable {
         access = users.isEmpty && groups.isEmpty
             ? AccessPolicy(users: [], groups: [defaultGroup], missing: &missing)
             : AccessPolicy(users: users, groups: groups, missing: &missing)
-        let file = try ModelFile(path: config.path)
+        self.version = version
         mapping = file.mapping
         tokenizer = try file.tokenizer()
         template = try? ChatTemplate.detect(gguf: file.gguf)

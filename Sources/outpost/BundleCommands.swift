@@ -94,7 +94,7 @@ enum BundleCommands {
 
                 Options:
                   --trusted PATH    a directory of trusted *.pub keys, or one key file
-                                    (default: [bundles] trusted_keys, /etc/outpost/trusted.d)
+                                    (default: [bundles] trusted_dir, /etc/outpost/trusted.d)
                   --threshold K     distinct trusted keys required (default: [bundles] signatures_required, 1)
                   --config FILE     read [bundles] from FILE (default \(Config.defaultPath) when it exists)
                   --json            one JSON object: verified, name, version, model_sha256, model_size,
@@ -308,7 +308,7 @@ enum BundleCommands {
         }
         let threshold = try arguments.integer("threshold") ?? config.signaturesRequired
         guard (1...64).contains(threshold) else { throw UsageError("--threshold must be from 1 to 64") }
-        let trustedPath = arguments.value("trusted") ?? config.trustedKeysDirectory
+        let trustedPath = arguments.value("trusted") ?? config.trustedDirectory
         let trusted: TrustedKeys
         do {
             trusted = try TrustedKeys.load(trustedPath)

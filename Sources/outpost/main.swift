@@ -242,6 +242,7 @@ commands.append(Command(
     valueOptions: ["public-key", "secret-key", "password-file"], flagOptions: ["no-password", "force", "help"],
     run: { arguments in _ = try KeyCommands.keygen(arguments) }))
 commands.append(BundleCommands.group)
+commands += StoreCommands.commands
 
 let overview = """
     Usage: outpost COMMAND [OPTIONS]

@@ -6,7 +6,7 @@ import Config
 import Platform
 
 let usage = """
-    Usage: outpostd [--config FILE] [--socket PATH] [--state-dir DIR] [--model NAME=PATH.gguf ...]
+    Usage: outpostd [--config FILE] [--socket PATH] [--state-dir DIR] [--store-key-file FILE] [--model NAME=PATH.gguf ...]
 
     Runs the Outpost agent in the foreground, serving the HTTP API on a Unix socket.
     Under systemd it uses socket activation when the socket unit passes one, reports READY=1 once listening,
@@ -17,6 +17,8 @@ let usage = """
                         the default file does not exist; a file named here must exist)
       --socket PATH     API socket path, overrides server.socket (default /run/outpost/outpost.sock)
       --state-dir DIR   state directory, overrides agent.state_dir (default /var/lib/outpost)
+      --store-key-file FILE  the model store's key (32 bytes, raw or hex), overrides store.key_file; under
+                        systemd the key comes as the credential outpost-store.key instead
       --model NAME=PATH serve the GGUF file PATH as model NAME (repeatable; adds to [models.NAME] tables)
       --version         print the version and exit
       -h, --help        print this help and exit
@@ -26,7 +28,7 @@ let usage = """
 
 do {
     let arguments = try Arguments(Array(CommandLine.arguments.dropFirst()),
-                                  valueOptions: ["config", "socket", "state-dir", "model"], flagOptions: ["help", "version"])
+                                  valueOptions: ["config", "socket", "state-dir", "store-key-file", "model"], flagOptions: ["help", "version"])
     if arguments.has("help") {
         print(usage)
     } else if arguments.has("version") {
@@ -35,6 +37,7 @@ do {
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument '\(arguments.positionals[0])'") }
         var options = DaemonOptions(configPath: arguments.value("config"), socketPath: arguments.value("socket"),
                                     stateDirectory: arguments.value("state-dir"))
+        options.storeKeyFile = arguments.value("store-key-file")
         for model in arguments.values["model"] ?? [] { options.models.append(try DaemonOptions.model(model)) }
         exitProcess(AgentService.run(options: options))
     }

@@ -21,7 +21,7 @@ final class ConfigTests: XCTestCase {
         state_dir = '/srv/outpost'
 
         [bundles]
-        trusted_keys = "/srv/keys"
+        trusted_dir = "/srv/keys"
         signatures_required = 2
 
         [log]
@@ -64,7 +64,7 @@ final class ConfigTests: XCTestCase {
         expected.stateDirectory = "/srv/outpost"
         expected.logLevel = .debug
         expected.logFormat = .journal
-        expected.trustedKeysDirectory = "/srv/keys"
+        expected.trustedDirectory = "/srv/keys"
         expected.signaturesRequired = 2
         XCTAssertEqual(try Config.parse(Self.fullExample, file: "c.toml"), expected)
     }
@@ -203,7 +203,7 @@ final class ConfigTests: XCTestCase {
         assertError("[server]\nidle_timeout_seconds = 86401", "c.toml:2:24: server.idle_timeout_seconds \(positive), found 86401")
         assertError("[server]\nshutdown_timeout_seconds = -1", "c.toml:2:28: server.shutdown_timeout_seconds must be between 0 and 86400, found -1")
         assertError("[bundles]\nsignatures_required = 0", "c.toml:2:23: bundles.signatures_required must be between 1 and 64, found 0")
-        assertError("[bundles]\ntrusted_keys = \"keys\"", "c.toml:2:16: bundles.trusted_keys must be an absolute path, found \"keys\"")
+        assertError("[bundles]\ntrusted_dir = \"keys\"", "c.toml:2:15: bundles.trusted_dir must be an absolute path, found \"keys\"")
         assertError("[server]\nshutdown_timeout_seconds = 86400.5", "c.toml:2:28: server.shutdown_timeout_seconds must be between 0 and 86400, found 86400.5")
     }
 

@@ -113,7 +113,7 @@ def test_minisign_keys_and_signatures_work_with_outpost(bundles):
     assert human.startswith("verified: gemma3-270m 1.0.0") and "(2 of 1 required)" in human
     # The threshold can come from the configuration.
     with open(os.path.join(work, "outpost.toml"), "w") as f:
-        f.write(f'[bundles]\ntrusted_keys = "{work}/trusted.d"\nsignatures_required = 3\n')
+        f.write(f'[bundles]\ntrusted_dir = "{work}/trusted.d"\nsignatures_required = 3\n')
     three = run([OUTPOST, "bundle", "verify", bundle, "--config", "outpost.toml"], work)
     assert three.returncode == 1
     assert three.stderr.strip().endswith("check 'threshold' failed: 2 distinct trusted keys signed; 3 required"), three.stderr

@@ -56,10 +56,12 @@ protocol AgentState: Sendable {
 
 enum APIRoutes {
     static func make(state: any AgentState, metrics: AgentMetrics, serving: ServingMetrics, debugRoutes: Bool, models: ModelManager,
-                     limiter: RateLimiter, admin: AccessPolicy, actions: AdminActions, logger: LoggerBox) -> Router {
+                     limiter: RateLimiter, admin: AccessPolicy, actions: AdminActions, logger: LoggerBox,
+                     store: BundleAdmin? = nil, storeClosedReason: String = "no store key") -> Router {
         var router = Router()
         OpenAIRoutes.add(to: &router, models: models, metrics: serving, limiter: limiter, logger: logger)
-        AdminRoutes.add(to: &router, policy: admin, actions: actions, denied: serving.adminDenied, logger: logger)
+        AdminRoutes.add(to: &router, policy: admin, actions: actions, denied: serving.adminDenied, logger: logger,
+                        store: store, storeClosedReason: storeClosedReason)
         let health = HTTPResponse.json(.ok, "{\"status\":\"ok\"}")
         router.add(.get, "/v1/health") { _, writer in writer.respond(health) }
 

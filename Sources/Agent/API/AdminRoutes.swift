@@ -1,6 +1,7 @@
 // /v1/admin/...: operations on the running agent, for root and members of [access] admin_group only.
 //   POST /v1/admin/reload            re-read the configuration and load, reload or drop models to match it
 //   POST /v1/admin/unload {"model"}  stop serving a model (requests in flight finish first)
+//   and the store's routes (StoreRoutes.swift)
 // Denials are audit events (uid, pid, executable) and are counted.
 import HTTP
 import JSON
@@ -16,7 +17,8 @@ struct AdminActions: Sendable {
 }
 
 enum AdminRoutes {
-    static func add(to router: inout Router, policy: AccessPolicy, actions: AdminActions, denied: CounterFamily, logger: LoggerBox) {
+    static func add(to router: inout Router, policy: AccessPolicy, actions: AdminActions, denied: CounterFamily, logger: LoggerBox,
+                    store: BundleAdmin?, storeClosedReason: String) {
         @Sendable func allowed(_ request: HTTPRequest, _ writer: ResponseWriter, _ what: String) -> Bool {
             guard !policy.allows(request.peer) else { return true }
             denied.labels(what).inc()
@@ -24,6 +26,7 @@ enum AdminRoutes {
                         writer: writer, logger: logger)
             return false
         }
+        StoreRoutes.add(to: &router, admin: store, closedReason: storeClosedReason, allowed: allowed)
         router.add(.post, "/v1/admin/reload") { request, writer in
             guard allowed(request, writer, "reload") else { return }
             actions.reload(writer)

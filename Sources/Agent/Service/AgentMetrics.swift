@@ -10,6 +10,7 @@ struct AgentMetrics: Sendable {
     let latency: HistogramFamily
     let protocolErrors: CounterFamily
     let reloads: CounterFamily
+    let storeOperations: CounterFamily
     let startTime = Clock.wallSeconds()
 
     init(openConnections: @escaping @Sendable () -> Int) {
@@ -22,6 +23,9 @@ struct AgentMetrics: Sendable {
                                           help: "Requests the HTTP layer rejected before routing (400, 408, 413, 431, 501, ...).",
                                           labelNames: ["status"])
         reloads = registry.counter("outpost_config_reloads_total", help: "Configuration reloads, by result.", labelNames: ["result"])
+        storeOperations = registry.counter("outpost_store_operations_total",
+                                           help: "Changes to the model store (install, activate, rollback, remove), by result.",
+                                           labelNames: ["operation", "result"])
         registry.gauge("outpost_http_open_connections", help: "Client connections open now.") { Double(openConnections()) }
         registry.gauge("process_resident_memory_bytes", help: "Resident memory size in bytes.") {
             Double(ProcessStats.residentMemoryBytes())

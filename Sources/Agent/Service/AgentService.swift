@@ -5,6 +5,7 @@ import Config
 import HTTP
 import Platform
 import Serving
+import Store
 import Synchronization
 import Systemd
 import Telemetry
@@ -20,11 +21,17 @@ public final class AgentService: @unchecked Sendable {
     private let options: DaemonOptions
     private let notifier = Notifier()
     private let logger: LoggerBox
-    private var config: Config
+    private var config: Config {
+        didSet { sharedConfig.set(config) }
+    }
+    /// The same, for the store's queue.
+    private let sharedConfig: SharedConfig
+    private var store: Store?
 
     private init(options: DaemonOptions, config: Config) {
         self.options = options
         self.config = config
+        sharedConfig = SharedConfig(config)
         logger = LoggerBox(LogSetup.makeLogger(level: config.logLevel, format: config.logFormat, identifier: "outpostd"))
     }
 
@@ -72,10 +79,12 @@ public final class AgentService: @unchecked Sendable {
         let connections: @Sendable () -> Int = { serverBox.withLock { $0?.openConnections ?? 0 } }
         let metrics = AgentMetrics(openConnections: connections)
         let serving = ServingMetrics(registry: metrics.registry)
-        let manager = ModelManager(metrics: serving, logger: logger)
+        let (store, bundles) = AgentStore.open(config: config, logger: logger)
+        self.store = store
+        let manager = ModelManager(metrics: serving, logger: logger, bundles: bundles)
         let models = manager.registry
         notifier.status("Loading models")
-        manager.sync(config.models, clientGroup: config.clientGroup, memoryBudgetMiB: config.memoryBudgetMiB)
+        manager.sync(AgentStore.wanted(config, store: store), clientGroup: config.clientGroup, memoryBudgetMiB: config.memoryBudgetMiB)
         let state = RuntimeState(socketPath: socket.path, stateDirectory: config.stateDirectory, startedAt: metrics.startTime,
                                  models: models, connections: connections)
         let debug = ProcessStats.environment(DebugRoutes.environmentVariable) == "1"
@@ -91,8 +100,19 @@ public final class AgentService: @unchecked Sendable {
                                             : .error(.notFound, "model '\(name)' is not loaded", code: "model_not_found"))
                 }
             })
+        let shared = sharedConfig
+        let bundleAdmin = store.map { store in
+            BundleAdmin(store: store, logger: logger, config: { shared.get() },
+                        refresh: { done in
+                            let config = shared.get()
+                            manager.syncInBackground(AgentStore.wanted(config, store: store), clientGroup: config.clientGroup,
+                                                     memoryBudgetMiB: config.memoryBudgetMiB) { _ in done() }
+                        },
+                        operations: metrics.storeOperations)
+        }
         let router = APIRoutes.make(state: state, metrics: metrics, serving: serving, debugRoutes: debug, models: manager, limiter: limiter,
-                                    admin: admin, actions: actions, logger: logger)
+                                    admin: admin, actions: actions, logger: logger, store: bundleAdmin,
+                                    storeClosedReason: (bundles as? UnavailableBundles)?.reason ?? "")
         let server: HTTPServer
         do {
             server = try HTTPServer(listener: socket.descriptor, configuration: httpConfiguration(config),
@@ -102,6 +122,17 @@ public final class AgentService: @unchecked Sendable {
             return AgentExit.failure
         }
         serverBox.withLock { $0 = server }
+        if store != nil {
+            let uploads = config.stateDirectory + "/uploads"
+            do {
+                try FileSystem.makeDirectory(uploads, mode: 0o700, existingIsFine: true)
+                for name in try FileSystem.listDirectory(uploads) where name.hasSuffix(".partial") { try? FileSystem.remove(uploads + "/" + name) }
+                server.uploads = UploadPolicy(paths: [StoreRoutes.uploadPath], directory: uploads, maxBytes: 1 << 40, timeoutSeconds: 6 * 3600,
+                                              allowed: { admin.allows($0) })
+            } catch {
+                log.error("bundle uploads are off: \(error)", [LogField("STATE_DIR", config.stateDirectory)])
+            }
+        }
         server.onProtocolError = { status in metrics.protocolErrors.labels(String(status.code)).inc() }
         let watchdog = WatchdogFeeder(notifier: notifier)
         server.tickInterval = watchdog.tickInterval
@@ -162,7 +193,8 @@ public final class AgentService: @unchecked Sendable {
             }
             let socketPath = config.socketPath
             let models = manager.registry
-            manager.syncInBackground(fresh.models, clientGroup: fresh.clientGroup, memoryBudgetMiB: fresh.memoryBudgetMiB) { [self] changes in
+            manager.syncInBackground(AgentStore.wanted(fresh, store: store), clientGroup: fresh.clientGroup,
+                                     memoryBudgetMiB: fresh.memoryBudgetMiB) { [self] changes in
                 notifier.ready(status: "Serving on \(socketPath)")
                 let list = changes.map(JSONText.quote).joined(separator: ",")
                 writer?.respond(.json(.ok, "{\"status\":\"reloaded\",\"changes\":[\(list)],\"models\":[\(models.names.map(JSONText.quote).joined(separator: ","))]}"))
@@ -218,4 +250,12 @@ public final class AgentService: @unchecked Sendable {
             router.handle(matched, request, writer)
         }
     }
+}
+
+/// The configuration in force, readable from any thread.
+final class SharedConfig: Sendable {
+    private let value: Mutex<Config>
+    init(_ config: Config) { value = Mutex(config) }
+    func get() -> Config { value.withLock { $0 } }
+    func set(_ config: Config) { value.withLock { $0 = config } }
 }

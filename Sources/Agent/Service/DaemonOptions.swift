@@ -7,6 +7,8 @@ public struct DaemonOptions: Sendable, Equatable {
     public var configPathExplicit: Bool
     public var socketPath: String?
     public var stateDirectory: String?
+    /// `--store-key-file`, overriding [store] key_file.
+    public var storeKeyFile: String?
     /// `--model NAME=PATH`, added to (or replacing same-named) [models.NAME] tables.
     public var models: [ModelConfig] = []
 
@@ -22,6 +24,7 @@ public struct DaemonOptions: Sendable, Equatable {
         var config = try Config.load(path: configPath, mustExist: configPathExplicit)
         if let socketPath { config.socketPath = socketPath }
         if let stateDirectory { config.stateDirectory = stateDirectory }
+        if let storeKeyFile { config.storeKeyFile = storeKeyFile }
         for model in models {
             config.models.removeAll { $0.name == model.name }
             config.models.append(model)
