@@ -30,6 +30,8 @@ enum BundleCommands {
                   --output PATH            where the bundle goes; must not exist (required)
                   --smoke-prompt TEXT      prompt of the smoke test (default "\(SmokeTestLimits.defaultPrompt)")
                   --smoke-tokens N         tokens it generates, 1 to \(SmokeTestLimits.maxTokens) (default \(SmokeTestLimits.defaultMaxTokens))
+                  --smoke-expected TEXT    record TEXT as the expected answer instead of running the model (for a
+                                           model this machine cannot run, or to see a site refuse a bundle)
                   --expires DAYS           the bundle is refused this many days after creation (default: never)
                   --min-agent-version V    oldest Outpost that may install it (default \(BuildInfo.version), this one)
                   --context N              context length the agent should serve it with (default: the agent's)
@@ -38,7 +40,7 @@ enum BundleCommands {
                   --json                   print the bundle.json written instead of a summary
                   -h, --help               print this help
                 """,
-            valueOptions: ["model", "name", "version", "output", "smoke-prompt", "smoke-tokens", "expires", "min-agent-version",
+            valueOptions: ["model", "name", "version", "output", "smoke-prompt", "smoke-tokens", "smoke-expected", "expires", "min-agent-version",
                            "context", "chat-template", "threads"],
             flagOptions: ["json", "help"],
             run: { arguments in try create(arguments) }),
@@ -172,8 +174,14 @@ enum BundleCommands {
             let trained = try file.model().info.trainedContextLength
             guard context <= trained else { throw UsageError("--context \(context) is more than the model's trained context (\(trained))") }
         }
-        printError("smoke test: \(smokeTokens) greedy tokens after \"\(prompt)\"...")
-        let expected = try SmokeTest.greedyText(file, prompt: prompt, maxTokens: smokeTokens, threads: threads)
+        let expected: String
+        if let given = arguments.value("smoke-expected") {
+            guard given.utf8.count <= 64 * 1024 else { throw UsageError("--smoke-expected is longer than 64 KiB") }
+            expected = given
+        } else {
+            printError("smoke test: \(smokeTokens) greedy tokens after \"\(prompt)\"...")
+            expected = try SmokeTest.greedyText(file, prompt: prompt, maxTokens: smokeTokens, threads: threads)
+        }
 
         let now = Int64(Clock.wallSeconds())
         let baseName = String(modelPath.split(separator: "/").last ?? Substring(modelPath))
