@@ -357,13 +357,58 @@ bundles() {
     in_ct sh -c 'cd /root && outpost bundle sign gemma3.tar --secret-key team.key >/dev/null' || { echo "sign failed"; return 1; }
     verified=$(in_ct sh -c 'cd /root && outpost bundle verify gemma3.tar 2>/dev/null') || { echo "verify failed: $verified"; return 1; }
     printf '%s\n' "$verified" | contains '^verified: gemma3 1.0.0$' || { echo "verify said: $verified"; return 1; }
-    in_ct rm -f /etc/outpost/trusted.d/team.pub /root/gemma3.tar
     echo "a bundle of the model made, signed and verified against /etc/outpost/trusted.d"
 }
 if [ -n "$model" ]; then
     check bundles bundles
 else
     echo "SKIP bundles (set OUTPOST_TEST_MODEL to a GGUF file; make e2e does)"
+fi
+
+# The store under systemd: postinst made the encrypted credential, the service reads it, `outpost install` puts
+# a signed bundle into the encrypted store and serves it under its own name, a restart reads the credential again
+# and serves the same version, and a second version rolls back to the first.
+store() {
+    in_ct test -s /etc/credstore.encrypted/outpost-store.key || { echo "postinst made no credential"; return 1; }
+    local mode size
+    mode=$(in_ct stat -c %a /etc/credstore.encrypted/outpost-store.key)
+    size=$(in_ct stat -c %s /etc/credstore.encrypted/outpost-store.key)
+    [ "$mode" = 400 ] && [ "$size" -gt 32 ] || { echo "credential mode $mode, $size bytes (want 0400, encrypted)"; return 1; }
+    in_ct sh -c 'cd /root && outpost bundle create --model /srv/outpost-e2e/model.gguf --name site-model --version 1.0.0 \
+            --smoke-tokens 4 --output site-1.tar >/dev/null 2>&1 \
+        && outpost bundle create --model /srv/outpost-e2e/model.gguf --name site-model --version 1.1.0 \
+            --smoke-tokens 4 --output site-2.tar >/dev/null 2>&1 \
+        && outpost bundle sign site-1.tar --secret-key team.key >/dev/null && outpost bundle sign site-2.tar --secret-key team.key >/dev/null' \
+        || { echo "bundles not made"; return 1; }
+    local out
+    out=$(in_ct sh -c 'cd /root && outpost install site-1.tar 2>&1') || { echo "install failed: $out"; in_ct journalctl -u outpostd -n 20 --no-pager; return 1; }
+    printf '%s\n' "$out" | contains '^installed site-model 1.0.0, active now' || { echo "install said: $out"; return 1; }
+    local answer
+    answer=$(in_ct curl -sf --max-time 120 --unix-socket /run/outpost/outpost.sock http://localhost/v1/completions \
+        -H 'Content-Type: application/json' -d '{"model":"site-model","prompt":"Hello","max_tokens":4,"temperature":0}') \
+        || { echo "no completion from the stored model"; in_ct journalctl -u outpostd -n 20 --no-pager; return 1; }
+    in_ct systemctl restart outpostd.service || { in_ct journalctl -u outpostd -n 20 --no-pager; return 1; }
+    local again
+    again=$(in_ct curl -sf --max-time 120 --unix-socket /run/outpost/outpost.sock http://localhost/v1/completions \
+        -H 'Content-Type: application/json' -d '{"model":"site-model","prompt":"Hello","max_tokens":4,"temperature":0}') \
+        || { echo "no completion after a restart"; in_ct journalctl -u outpostd -n 20 --no-pager; return 1; }
+    local text1 text2
+    text1=$(printf '%s' "$answer" | sed -n 's/.*"text":"\([^"]*\)".*/\1/p')
+    text2=$(printf '%s' "$again" | sed -n 's/.*"text":"\([^"]*\)".*/\1/p')
+    [ -n "$text1" ] && [ "$text1" = "$text2" ] || { echo "before: $answer after: $again"; return 1; }
+    in_ct sh -c 'cd /root && outpost install site-2.tar >/dev/null 2>&1 && outpost rollback site-model >/dev/null' \
+        || { echo "second install or rollback failed"; return 1; }
+    out=$(in_ct outpost versions)
+    printf '%s\n' "$out" | contains '^\* site-model 1.0.0' || { echo "versions: $out"; return 1; }
+    in_ct sh -c 'for f in /var/lib/outpost/store/blobs/*; do head -c 4 "$f"; echo; done' | contains '^GGUF' \
+        && { echo "a stored blob starts with a GGUF header"; return 1; }
+    in_ct rm -f /etc/outpost/trusted.d/team.pub /root/gemma3.tar /root/site-1.tar /root/site-2.tar
+    echo "credential 0400, install, serve, restart and rollback through the encrypted store"
+}
+if [ -n "$model" ]; then
+    check store store
+else
+    echo "SKIP store (set OUTPOST_TEST_MODEL to a GGUF file; make e2e does)"
 fi
 
 # The configuration edited above and a state file survive an upgrade, and the new version serves.
@@ -408,7 +453,8 @@ purge() {
     in_ct env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q outpost >"$work/purge.txt" 2>&1 || { tail -n 20 "$work/purge.txt"; return 1; }
     local left=""
     for path in /usr/bin/outpostd /usr/bin/outpost /usr/lib/systemd/system/outpostd.service /usr/lib/systemd/system/outpostd.socket \
-        /usr/lib/sysusers.d/outpost.conf /usr/share/doc/outpost /etc/outpost /var/lib/outpost /run/outpost; do
+        /usr/lib/sysusers.d/outpost.conf /usr/share/doc/outpost /etc/outpost /var/lib/outpost /run/outpost \
+        /etc/credstore.encrypted/outpost-store.key; do
         in_ct test -e "$path" && left="$left $path"
     done
     left="$left $(in_ct find /etc/systemd/system -name 'outpostd*' 2>/dev/null | tr '\n' ' ')"
@@ -419,7 +465,7 @@ purge() {
     case "$status" in ""|*" not-installed") ;; *) left="$left dpkg:$status" ;; esac
     left=$(echo $left)
     [ -z "$left" ] || { echo "left behind: $left"; return 1; }
-    echo "binaries, units, /etc/outpost, /var/lib/outpost, /run/outpost, user and groups gone"
+    echo "binaries, units, /etc/outpost, /var/lib/outpost, /run/outpost, the store key, user and groups gone"
 }
 check purge purge
 
