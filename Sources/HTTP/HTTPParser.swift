@@ -197,7 +197,10 @@ public struct HTTPParser: Sendable {
             guard length <= bodyLimit else {
                 throw HTTPParseError(.payloadTooLarge, "request body of \(length) bytes exceeds the limit of \(bodyLimit) bytes")
             }
-            if uploading { spool = try UploadedBody(directory: uploads!.directory) }
+            if uploading {
+                if let reason = uploads!.fits(length) { throw HTTPParseError(.insufficientStorage, reason) }
+                spool = try UploadedBody(directory: uploads!.directory)
+            }
             if length == 0 { return .request(finish()) }
             if !uploading { body.reserveCapacity(length) }
             state = .fixedBody(remaining: length)

@@ -14,14 +14,19 @@ public struct UploadPolicy: Sendable {
     /// Seconds the whole request may take (instead of the server's request timeout).
     public var timeoutSeconds: Double
     public var allowed: @Sendable (PeerCredentials?) -> Bool
+    /// Whether a body of this many bytes (when the head declares its length) may be stored: a reason refuses it
+    /// with 507 before a byte is written.
+    public var fits: @Sendable (Int) -> String?
 
+    /// `fits` returns nil when a declared length fits, else why not.
     public init(paths: Set<String>, directory: String, maxBytes: Int, timeoutSeconds: Double,
-                allowed: @escaping @Sendable (PeerCredentials?) -> Bool) {
+                allowed: @escaping @Sendable (PeerCredentials?) -> Bool, fits: @escaping @Sendable (Int) -> String? = { _ in nil }) {
         self.paths = paths
         self.directory = directory
         self.maxBytes = maxBytes
         self.timeoutSeconds = timeoutSeconds
         self.allowed = allowed
+        self.fits = fits
     }
 }
 

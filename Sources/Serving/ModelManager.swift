@@ -123,6 +123,7 @@ public final class ModelManager: @unchecked Sendable {
         let others = registry.all.filter { $0.config.name != config.name } + (old.map { [$0] } ?? [])
         let used = others.reduce(0) { $0 + $1.memoryBytes } + drainingBytes.load(ordering: .relaxed)
         let budget = budgetBytes
+        let started = Clock.monotonicNanoseconds()
         do {
             let file: ModelFile
             var version: String?
@@ -139,9 +140,12 @@ public final class ModelManager: @unchecked Sendable {
                                    + (loaded.isEmpty ? "" : " (loaded: \(loaded))") + "; raise agent.memory_budget_mb or unload a model")
                 }
             }
+            // Opening the file (for a bundle: decrypting it) counts as loading.
+            let loadSeconds = Double(Clock.monotonicNanoseconds() - started) / 1e9
+            metrics.loadSeconds.labels(config.name).set(loadSeconds)
             registry.install(served)
             if let old { retire(old) {} }
-            log.notice("model \(config.name) loaded\(version.map { " (bundle \(config.bundle!) \($0))" } ?? ""): \(served.info.architecture), context \(served.contextLength), \(config.parallel) parallel, \(Self.mib(served.memoryBytes)), \((served.loadSeconds * 1000).rounded()) ms",
+            log.notice("model \(config.name) loaded\(version.map { " (bundle \(config.bundle!) \($0))" } ?? ""): \(served.info.architecture), context \(served.contextLength), \(config.parallel) parallel, \(Self.mib(served.memoryBytes)), \((loadSeconds * 1000).rounded()) ms",
                        [LogField("MODEL", config.name), LogField("MODEL_PATH", config.bundle.map { "bundle:\($0)" } ?? config.path)])
             for name in missing {
                 log.warning("model \(config.name): \(name) named in its access list does not exist on this system", [LogField("MODEL", config.name)])

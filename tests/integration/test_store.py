@@ -239,3 +239,15 @@ def test_kill_9_during_install_leaves_one_consistent_active_version(bundles, wor
         daemon.stop()
     print(f"install takes {duration:.2f} s; active after each kill:", outcomes)
     assert "1.0.0" in outcomes and outcomes[-1] == "2.0.0", outcomes
+
+
+def test_an_install_that_would_not_fit_is_refused_before_it_starts(bundles, workdir):
+    site = Site(workdir, bundles)
+    site.config = site.config.replace("min_free_mb = 0", "min_free_mb = 1073741824")
+    site.start()
+    refused = site.cli("install", "assistant-1.0.0.tar", expect=1)
+    assert "507" in refused.stderr and "not enough space" in refused.stderr and "min_free_mb" in refused.stderr, refused.stderr
+    assert site.versions() == []
+    assert os.listdir(os.path.join(workdir, "state", "uploads")) == []
+    assert os.listdir(os.path.join(workdir, "state", "store", "blobs")) == []
+    site.stop()

@@ -127,8 +127,16 @@ public final class AgentService: @unchecked Sendable {
             do {
                 try FileSystem.makeDirectory(uploads, mode: 0o700, existingIsFine: true)
                 for name in try FileSystem.listDirectory(uploads) where name.hasSuffix(".partial") { try? FileSystem.remove(uploads + "/" + name) }
+                let shared = sharedConfig
                 server.uploads = UploadPolicy(paths: [StoreRoutes.uploadPath], directory: uploads, maxBytes: 1 << 40, timeoutSeconds: 6 * 3600,
-                                              allowed: { admin.allows($0) })
+                                              allowed: { admin.allows($0) },
+                                              fits: { length in
+                    // The upload and the model's encrypted copy both need room, with the configured margin left.
+                    let margin = Int64(shared.get().minFreeMiB) << 20
+                    guard let free = FileSystem.availableBytes(uploads), free - 2 * Int64(length) < margin else { return nil }
+                    return "not enough space for a \(length >> 20) MiB bundle: \(free >> 20) MiB free, \(2 * (length >> 20)) MiB needed "
+                        + "(the upload and the stored copy) and \(margin >> 20) MiB to stay free ([store] min_free_mb)"
+                })
             } catch {
                 log.error("bundle uploads are off: \(error)", [LogField("STATE_DIR", config.stateDirectory)])
             }
