@@ -62,6 +62,16 @@ public final class MappedFile: @unchecked Sendable {
         try body(UnsafeMutableRawBufferPointer(mutating: bytes))
     }
 
+    /// Backs `range` of the anonymous memory with pages now, in one call rather than one fault per page
+    /// (MADV_POPULATE_WRITE, Linux 5.14; on older kernels the pages simply fault in as they are written).
+    /// Several threads may populate disjoint ranges at once.
+    public func populate(_ range: Range<Int>) {
+        guard let base = bytes.baseAddress, !range.isEmpty, range.upperBound <= bytes.count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = range.lowerBound / page * page
+        _ = madvise(UnsafeMutableRawPointer(mutating: base) + start, range.upperBound - start, 23 /* MADV_POPULATE_WRITE */)
+    }
+
     /// Ends writing: from here on a stray write faults instead of changing the model.
     public func makeReadOnly() {
         guard let base = bytes.baseAddress else { return }

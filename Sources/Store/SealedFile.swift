@@ -217,49 +217,50 @@ public struct SealedReader: Sendable {
         }
     }
 
-    /// Decrypts the whole file into `output` (`plaintextBytes` long), chunks shared among `threads` threads.
-    public func decrypt(into output: UnsafeMutableRawBufferPointer, key: SecureBytes, threads: Int) throws(StoreError) {
+    /// Decrypts the whole file into `output` (`plaintextBytes` long), chunks shared among `threads` threads. The
+    /// file is mapped, so the ciphertext is read straight from the page cache without a copy; `prepare` is called
+    /// with each chunk's plaintext range before it is written (to populate fresh memory in one call).
+    public func decrypt(into output: UnsafeMutableRawBufferPointer, key: SecureBytes, threads: Int,
+                        prepare: @Sendable (Range<Int>) -> Void = { _ in }) throws(StoreError) {
         precondition(Int64(output.count) == header.plaintextBytes, "output of the plaintext's size")
-        let fd: FileDescriptor
+        let file: MappedFile
         do {
-            fd = try FileDescriptor.open(path, [.noFollow])
+            file = try MappedFile(path: path)
         } catch {
             throw StoreError("cannot open \(path): \(error)")
         }
-        defer { fd.close() }
-        fd.adviseSequential()
+        guard Int64(file.count) == header.fileBytes else {
+            throw StoreError("\(path) is \(file.count) bytes where its header implies \(header.fileBytes) (changed while open)")
+        }
+        file.adviseWillNeed()
         let header = self.header
         let chunks = header.chunkCount
         let workers = max(1, min(threads, Int(chunks)))
         let failures = FailureBox()
         let base = UInt(bitPattern: output.baseAddress)
+        let source = UInt(bitPattern: file.bytes.baseAddress)
         let path = self.path
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: header.chunkBytes + XChaCha20Poly1305.tagBytes, alignment: 64)
-            defer { buffer.deallocate() }
-            var index = Int64(worker)
-            while index < chunks && !failures.failed {
-                let range = header.plaintextRange(index)
-                let sealedCount = Int(range.count) + XChaCha20Poly1305.tagBytes
-                let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<sealedCount])
-                do {
-                    try fd.readExactly(into: slice, at: header.fileOffset(index))
-                } catch {
-                    failures.record(index, "cannot read \(path): \(error)")
-                    return
+        withExtendedLifetime(file) {
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var index = Int64(worker)
+                while index < chunks && !failures.failed {
+                    let range = header.plaintextRange(index)
+                    prepare(Int(range.lowerBound)..<Int(range.upperBound))
+                    let sealed = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: source)! + Int(header.fileOffset(index)),
+                                                        count: Int(range.count) + XChaCha20Poly1305.tagBytes)
+                    let target = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: base).map { $0 + Int(range.lowerBound) },
+                                                               count: Int(range.count))
+                    let ad = header.additionalData(index)
+                    let nonce = header.nonce(index)
+                    let ok = ad.withUnsafeBytes { a in
+                        nonce.withUnsafeBytes { n in XChaCha20Poly1305.open(sealed, into: target, additionalData: a, nonce: n, key: key) }
+                    }
+                    if !ok {
+                        failures.record(index, "\(path): chunk \(index) of \(chunks) fails authentication (damaged or altered, or another store key)")
+                        return
+                    }
+                    index += Int64(workers)
                 }
-                let target = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: base).map { $0 + Int(range.lowerBound) },
-                                                           count: Int(range.count))
-                let ad = header.additionalData(index)
-                let nonce = header.nonce(index)
-                let ok = ad.withUnsafeBytes { a in
-                    nonce.withUnsafeBytes { n in XChaCha20Poly1305.open(UnsafeRawBufferPointer(slice), into: target, additionalData: a, nonce: n, key: key) }
-                }
-                if !ok {
-                    failures.record(index, "\(path): chunk \(index) of \(chunks) fails authentication (damaged or altered, or another store key)")
-                    return
-                }
-                index += Int64(workers)
             }
         }
         if let message = failures.first { throw StoreError(message) }

@@ -270,7 +270,9 @@ public final class Store: Sendable {
         } catch {
             throw StoreError("cannot hold \(record.model) \(record.version) in memory: \(error)")
         }
-        try mapping.fill { (bytes) throws(StoreError) in try reader.decrypt(into: bytes, key: encryptionKey, threads: threads) }
+        try mapping.fill { (bytes) throws(StoreError) in
+            try reader.decrypt(into: bytes, key: encryptionKey, threads: threads) { range in mapping.populate(range) }
+        }
         mapping.makeReadOnly()
         return mapping
     }
