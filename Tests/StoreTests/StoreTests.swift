@@ -301,6 +301,32 @@ final class StoreTests: XCTestCase {
         XCTAssertTrue(store.versions().isEmpty)
     }
 
+    /// A write that fails half-way (here the file-size limit, as a full disk would) leaves the store as it was.
+    func testAWriteFailureHalfWayLeavesTheStoreAsItWas() throws {
+        let store = try openStore()
+        let first = try install(store, "m", "1.0.0")
+        try store.activate("m", first.version, by: "uid 0", now: now)
+        var other = model
+        other[7] ^= 1
+        let path = try makeBundle("m", version: "1.1.0", model: other)
+        let catalogBefore = try bytes(directory.path("state/store/catalog"))
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit)
+        let saved = limit
+        signal(SIGXFSZ, SIG_IGN)
+        limit.rlim_cur = 100_000
+        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit)
+        XCTAssertThrowsError(try store.install(try BundleReader(path: path), verifier: verifier, by: "uid 0", now: now)) {
+            XCTAssertTrue("\($0)".contains("File too large"), "\($0)")
+        }
+        var restore = saved
+        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &restore)
+        XCTAssertEqual(try bytes(directory.path("state/store/catalog")), catalogBefore)
+        XCTAssertEqual(store.versions(of: "m").map(\.version), [SemanticVersion(1, 0, 0)])
+        XCTAssertEqual(try FileSystem.listDirectory(directory.path("state/store/blobs")), [first.blob])
+        XCTAssertEqual(contents(try openStore().load(first, threads: 2)), model)
+    }
+
     func testPruneKeepsTheActiveAndTheNewest() throws {
         let store = try openStore()
         for (index, version) in ["1.0.0", "1.1.0", "1.2.0", "1.3.0"].enumerated() {
