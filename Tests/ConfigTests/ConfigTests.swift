@@ -24,6 +24,11 @@ final class ConfigTests: XCTestCase {
         trusted_dir = "/srv/keys"
         signatures_required = 2
 
+        [store]
+        key_file = "/srv/store.key"
+        keep_versions = 3
+        min_free_mb = 0
+
         [log]
         level = "debug"   # chatty while testing
         format = "journal"
@@ -66,6 +71,9 @@ final class ConfigTests: XCTestCase {
         expected.logFormat = .journal
         expected.trustedDirectory = "/srv/keys"
         expected.signaturesRequired = 2
+        expected.storeKeyFile = "/srv/store.key"
+        expected.keepVersions = 3
+        expected.minFreeMiB = 0
         XCTAssertEqual(try Config.parse(Self.fullExample, file: "c.toml"), expected)
     }
 
@@ -146,6 +154,10 @@ final class ConfigTests: XCTestCase {
             [models."small-1"]
             path = "/models/s.gguf"
 
+            [models.assistant]
+            bundle = "support-bot"
+            parallel = 2
+
             [access]
             client_group = "apps"
             """, file: "m.toml")
@@ -155,17 +167,20 @@ final class ConfigTests: XCTestCase {
         gemma.maxQueue = 3
         gemma.allowUsers = ["alice"]
         gemma.allowGroups = ["till", "erp"]
-        XCTAssertEqual(config.models, [gemma, ModelConfig(name: "small-1", path: "/models/s.gguf")])
+        var assistant = ModelConfig(name: "assistant", path: "")
+        assistant.bundle = "support-bot"
+        assistant.parallel = 2
+        XCTAssertEqual(config.models, [gemma, ModelConfig(name: "small-1", path: "/models/s.gguf"), assistant])
         XCTAssertEqual(config.clientGroup, "apps")
         XCTAssertEqual(config.adminGroup, "outpost-admin")
     }
 
     func testUnknownTablesAndKeys() {
-        let sections = "expected one of: access, agent, bundles, log, models, server"
+        let sections = "expected one of: access, agent, bundles, log, models, server, store"
         let serverKeys = "expected one of: header_timeout_seconds, idle_timeout_seconds, max_body_bytes, max_connections, shutdown_timeout_seconds, socket, socket_mode"
         assertError("[sever]\nsocket = \"/x\"", "c.toml:1:2: unknown table 'sever'; \(sections)")
-        assertError("[models.\"my-model\"]\ncontext = 64", "c.toml:1:9: models.my-model needs a path")
-        assertError("[models.m]\npath = \"/m\"\ncontxt = 64", "c.toml:3:1: unknown key 'models.m.contxt'; expected one of: allow_groups, allow_users, context, keep_alive, max_queue, parallel, path, preload, request_timeout, result_cache_bytes, threads")
+        assertError("[models.\"my-model\"]\ncontext = 64", "c.toml:1:9: models.my-model needs a path or a bundle")
+        assertError("[models.m]\npath = \"/m\"\ncontxt = 64", "c.toml:3:1: unknown key 'models.m.contxt'; expected one of: allow_groups, allow_users, bundle, context, keep_alive, max_queue, parallel, path, preload, request_timeout, result_cache_bytes, threads")
         assertError("[models.m]\npath = \"m.gguf\"", "c.toml:2:8: models.m.path must be an absolute path, found \"m.gguf\"")
         assertError("[models.\"a b\"]\npath = \"/m\"", "c.toml:1:9: model name 'a b' must be 1 to 64 letters, digits, '.', '-', '_' or ':'")
         assertError("[models.m]\npath = \"/m\"\nallow_users = [\"ok\", 3]", "c.toml:3:15: models.m.allow_users must be an array of strings, found array")
@@ -202,6 +217,9 @@ final class ConfigTests: XCTestCase {
         assertError("[server]\nidle_timeout_seconds = nan", "c.toml:2:24: server.idle_timeout_seconds \(positive), found nan")
         assertError("[server]\nidle_timeout_seconds = 86401", "c.toml:2:24: server.idle_timeout_seconds \(positive), found 86401")
         assertError("[server]\nshutdown_timeout_seconds = -1", "c.toml:2:28: server.shutdown_timeout_seconds must be between 0 and 86400, found -1")
+        assertError("[store]\nkeep_versions = 0", "c.toml:2:17: store.keep_versions must be between 1 and 100, found 0")
+        assertError("[models.m]\nbundle = \"Support Bot\"", "c.toml:2:10: models.m.bundle must name an installed bundle (lower-case letters, digits, '.', '_', '-'), found \"Support Bot\"")
+        assertError("[models.m]\npath = \"/m.gguf\"\nbundle = \"m\"", "c.toml:1:9: models.m has both a path and a bundle; give one")
         assertError("[bundles]\nsignatures_required = 0", "c.toml:2:23: bundles.signatures_required must be between 1 and 64, found 0")
         assertError("[bundles]\ntrusted_dir = \"keys\"", "c.toml:2:15: bundles.trusted_dir must be an absolute path, found \"keys\"")
         assertError("[server]\nshutdown_timeout_seconds = 86400.5", "c.toml:2:28: server.shutdown_timeout_seconds must be between 0 and 86400, found 86400.5")

@@ -99,6 +99,18 @@ class Daemon:
             return ""
 
 
+def run_cli(args, cwd, stdin="", timeout=600):
+    """Runs a command (the CLI, minisign) in `cwd` with text output captured."""
+    return subprocess.run(args, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=timeout)
+
+
+def ok_cli(args, cwd, stdin="", timeout=600):
+    """The same, asserting exit status 0."""
+    out = run_cli(args, cwd, stdin, timeout)
+    assert out.returncode == 0, f"{args}: {out.stdout} {out.stderr}"
+    return out
+
+
 @pytest.fixture
 def workdir():
     with tempfile.TemporaryDirectory(prefix="outpost-it-") as d:

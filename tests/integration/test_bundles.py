@@ -8,20 +8,10 @@ import tarfile
 
 import pytest
 
-from conftest import OUTPOST
+from conftest import OUTPOST, ok_cli as ok, run_cli as run
 from test_gemma3 import model_path
 
 MINISIGN = "/usr/bin/minisign"
-
-
-def run(args, cwd, stdin=""):
-    return subprocess.run(args, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=600)
-
-
-def ok(args, cwd, stdin=""):
-    out = run(args, cwd, stdin)
-    assert out.returncode == 0, f"{args}: {out.stderr}"
-    return out
 
 
 @pytest.fixture(scope="module")

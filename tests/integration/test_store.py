@@ -12,19 +12,9 @@ import time
 
 import pytest
 
-from conftest import OUTPOST, Daemon
+from conftest import OUTPOST, Daemon, ok_cli as ok, run_cli as run
 from test_gemma3 import model_path as gemma_path
 from test_smollm2 import model_path as smollm2_path
-
-
-def run(args, cwd, timeout=600):
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-
-
-def ok(args, cwd, timeout=600):
-    out = run(args, cwd, timeout)
-    assert out.returncode == 0, f"{args}: {out.stdout} {out.stderr}"
-    return out
 
 
 @pytest.fixture(scope="module")
