@@ -17,6 +17,7 @@ let package = Package(
         // C shims and system libraries.
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CBuildInfo", cSettings: strictC),
         .target(name: "CPlatform", cSettings: strictC),
         .target(name: "CKernels", cSettings: strictC + [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("m")]),
@@ -38,6 +39,8 @@ let package = Package(
         .target(name: "Config", dependencies: ["Platform"], swiftSettings: strict),
         .target(name: "Bundles", dependencies: ["Platform", "JSON", "Sodium"], swiftSettings: strict),
         .target(name: "Store", dependencies: ["Platform", "JSON", "Sodium", "Bundles"], swiftSettings: strict),
+        .target(name: "Net", dependencies: ["CCurl", "Platform"], swiftSettings: strict),
+        .target(name: "Sync", dependencies: ["Platform", "JSON", "Sodium", "Bundles", "Net"], swiftSettings: strict),
         .target(
             name: "Serving",
             dependencies: ["Platform", "Telemetry", "Config", "GGUF", "Tokenizer", "Inference"],
@@ -51,7 +54,8 @@ let package = Package(
         .executableTarget(name: "outpostd", dependencies: ["Agent", "Arguments", "BuildInfo", "Config", "Platform"], swiftSettings: strict),
         .executableTarget(
             name: "outpost",
-            dependencies: ["Platform", "Arguments", "BuildInfo", "Bundles", "Config", "Sodium", "HTTP", "JSON", "GGUF", "Kernels", "Tokenizer", "Inference", "Serving"],
+            dependencies: ["Platform", "Arguments", "BuildInfo", "Bundles", "Config", "Sodium", "HTTP", "JSON", "GGUF", "Kernels", "Tokenizer", "Inference", "Serving",
+                           "Net", "Sync"],
             swiftSettings: strict),
         // Tests mirror the targets; TestKit holds what several of them share.
         .target(name: "TestKit", path: "Tests/TestKit", swiftSettings: strict),

@@ -13,15 +13,15 @@ import sys
 LEVELS = [
     ["CPlatform", "CSystemd", "CSodium", "CCurl", "CKernels", "CBuildInfo"],
     ["Platform", "Sodium", "GGUF", "JSON", "Arguments", "BuildInfo"],
-    ["Kernels", "Tokenizer", "Systemd", "Telemetry", "HTTP", "Config", "Bundles"],
-    ["Inference", "Store"],
+    ["Kernels", "Tokenizer", "Systemd", "Telemetry", "HTTP", "Config", "Bundles", "Net"],
+    ["Inference", "Store", "Sync"],
     ["Serving"],
     ["Agent"],
     ["outpostd", "outpost"],
 ]
 # The numeric side (model files, kernels, tokenizers, inference) imports nothing from the systems side.
 NUMERIC = {"GGUF", "CKernels", "Kernels", "Tokenizer", "Inference", "GPU"}
-SYSTEMS = {"CPlatform", "CSystemd", "CSodium", "CCurl", "Platform", "Sodium", "Bundles", "Store", "Systemd", "Telemetry", "HTTP", "Config", "Serving",
+SYSTEMS = {"CPlatform", "CSystemd", "CSodium", "CCurl", "Platform", "Sodium", "Bundles", "Store", "Net", "Sync", "Systemd", "Telemetry", "HTTP", "Config", "Serving",
            "Agent", "JSON", "Arguments", "BuildInfo", "CBuildInfo"}
 # The CLI talks to the agent over its socket; it does not link the agent.
 FORBIDDEN = {("outpost", "Agent")}

@@ -134,6 +134,20 @@ public final class BundleReader {
         return done
     }
 
+    /// Calls `body` with a descriptor from which file `name` can be read in place: the descriptor, the offset of
+    /// its first byte and its length (for sending it without a copy).
+    public func withFile<R>(_ name: String, _ body: (FileDescriptor, Int64, Int64) throws -> R) throws -> R {
+        switch format {
+        case .tar:
+            guard let entry = entries[name], entry.kind == .file else { throw BundleError(.layout, "the bundle has no file \(name)") }
+            return try body(archive!, entry.offset, entry.size)
+        case .directory:
+            guard let fd = try openInDirectory(name) else { throw BundleError(.layout, "the bundle has no file \(name)") }
+            defer { fd.close() }
+            return try body(fd, 0, try statusOf(fd, name).size)
+        }
+    }
+
     /// Opens `name` below the bundle directory without following a symbolic link anywhere on the way.
     private func openInDirectory(_ name: String) throws(BundleError) -> FileDescriptor? {
         let components = name.split(separator: "/", omittingEmptySubsequences: false)

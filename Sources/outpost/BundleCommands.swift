@@ -120,7 +120,7 @@ enum BundleCommands {
                 """,
             valueOptions: [], flagOptions: ["json", "help"],
             run: { arguments in try inspect(arguments) }),
-    ]) }
+    ] + RegistryCommands.commands) }
 
     static func onlyBundle(_ arguments: Arguments) throws(UsageError) -> String {
         guard arguments.positionals.count == 1 else {
