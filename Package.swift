@@ -48,7 +48,7 @@ let package = Package(
         // Wiring and the executables.
         .target(
             name: "Agent",
-            dependencies: ["Platform", "BuildInfo", "Systemd", "HTTP", "JSON", "Telemetry", "Config", "Bundles", "Store", "Serving", "Inference",
+            dependencies: ["Platform", "BuildInfo", "Systemd", "HTTP", "JSON", "Telemetry", "Config", "Bundles", "Store", "Net", "Sync", "Serving", "Inference",
                            "Tokenizer"],
             swiftSettings: strict),
         .executableTarget(name: "outpostd", dependencies: ["Agent", "Arguments", "BuildInfo", "Config", "Platform"], swiftSettings: strict),

@@ -50,7 +50,30 @@ public struct BundleVerifier: Sendable {
     /// The checks on `bundle.json` and its signatures alone, in order: signature format, trusted key, signature,
     /// threshold, `bundle.json`, expiry, agent version. A site runs them again on what it stored, at every start.
     public func verifySignatures(bundleJSON: [UInt8], signatures: [[UInt8]]) throws(BundleError) -> (BundleManifest, [String]) {
-        guard !signatures.isEmpty else { throw BundleError(.signatureFormat, "the bundle carries no signature") }
+        let signers = try verifySigned(document: bundleJSON, signatures: signatures, what: "the bundle")
+        let manifest: BundleManifest
+        do {
+            manifest = try BundleManifest(parsing: bundleJSON)
+        } catch {
+            if let needed = BundleManifest.declaredMinimumAgentVersion(bundleJSON), needed > agentVersion {
+                throw BundleError(.agentVersion, "the bundle needs Outpost \(needed) or later; this is \(agentVersion)")
+            }
+            throw BundleError(.manifest, "bundle.json: \(error.message)")
+        }
+        if let expires = manifest.expiresAt, now >= expires {
+            throw BundleError(.expiry, "the bundle expired at \(manifest.expires!)")
+        }
+        guard manifest.minAgentVersion <= agentVersion else {
+            throw BundleError(.agentVersion, "the bundle needs Outpost \(manifest.minAgentVersion) or later; this is \(agentVersion)")
+        }
+        return (manifest, signers)
+    }
+
+    /// The checks every signed document gets, in order: each signature's format, at least one by a trusted key
+    /// (others are ignored), every trusted key's signature over the exact bytes and its trusted comment, and the
+    /// threshold of distinct trusted keys. Returns the signers' key ids, sorted.
+    public func verifySigned(document: [UInt8], signatures: [[UInt8]], what: String) throws(BundleError) -> [String] {
+        guard !signatures.isEmpty else { throw BundleError(.signatureFormat, "\(what) carries no signature") }
         var parsed: [MinisignSignature] = []
         for (index, bytes) in signatures.enumerated() {
             guard let text = String(validating: bytes, as: UTF8.self) else {
@@ -69,14 +92,14 @@ public struct BundleVerifier: Sendable {
         }
         let digest: [UInt8]
         do {
-            digest = try BLAKE2b.hash(bundleJSON)
+            digest = try BLAKE2b.hash(document)
         } catch {
             throw BundleError(.signature, "\(error)")
         }
         var signers: Set<[UInt8]> = []
         for (index, signature) in byTrustedKeys {
             do {
-                try signature.verify(messageDigest: digest, message: bundleJSON, publicKey: trusted.keys[signature.keyID]!)
+                try signature.verify(messageDigest: digest, message: document, publicKey: trusted.keys[signature.keyID]!)
             } catch {
                 throw BundleError(.signature, "signature \(index + 1) (key \(Minisign.keyIDText(signature.keyID))): \(error.message)")
             }
@@ -85,22 +108,7 @@ public struct BundleVerifier: Sendable {
         guard signers.count >= threshold else {
             throw BundleError(.threshold, "\(signers.count) distinct trusted key\(signers.count == 1 ? "" : "s") signed; \(threshold) required")
         }
-        let manifest: BundleManifest
-        do {
-            manifest = try BundleManifest(parsing: bundleJSON)
-        } catch {
-            if let needed = BundleManifest.declaredMinimumAgentVersion(bundleJSON), needed > agentVersion {
-                throw BundleError(.agentVersion, "the bundle needs Outpost \(needed) or later; this is \(agentVersion)")
-            }
-            throw BundleError(.manifest, "bundle.json: \(error.message)")
-        }
-        if let expires = manifest.expiresAt, now >= expires {
-            throw BundleError(.expiry, "the bundle expired at \(manifest.expires!)")
-        }
-        guard manifest.minAgentVersion <= agentVersion else {
-            throw BundleError(.agentVersion, "the bundle needs Outpost \(manifest.minAgentVersion) or later; this is \(agentVersion)")
-        }
-        return (manifest, signers.map(Minisign.keyIDText).sorted())
+        return signers.map(Minisign.keyIDText).sorted()
     }
 
     /// Streams the model blob once, checking its size and SHA-256 against `bundle.json`.

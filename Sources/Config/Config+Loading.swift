@@ -123,6 +123,51 @@ extension Config {
                 config.minFreeMiB = Int(try value.integer(in: 0...(1 << 30)))
             },
         ]),
+        Section(name: "sync", settings: [
+            Setting(key: "registry") { config, value throws(TOMLError) in
+                let url = try value.string()
+                guard (url.hasPrefix("https://") || url.hasPrefix("http://")) && url.utf8.count <= 2048 && !url.contains(" ") else {
+                    throw value.error("must be an https:// (or, on a loopback address, http://) URL, found \"\(url)\"")
+                }
+                config.syncRegistry = url
+            },
+            Setting(key: "repository") { config, value throws(TOMLError) in
+                let name = try value.string()
+                guard !name.isEmpty, name.utf8.count <= 255, name.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || "._-/".utf8.contains($0) }) else {
+                    throw value.error("must be a repository path of lower-case letters, digits, '.', '_', '-' and '/', found \"\(name)\"")
+                }
+                config.syncRepository = name
+            },
+            Setting(key: "channel") { config, value throws(TOMLError) in
+                let name = try value.string()
+                guard !name.isEmpty, name.utf8.count <= 128, name.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || "._-".utf8.contains($0) }),
+                      name.first != "." && name.first != "-" else {
+                    throw value.error("must be a channel (tag) name such as stable, found \"\(name)\"")
+                }
+                config.syncChannel = name
+            },
+            Setting(key: "interval_seconds") { config, value throws(TOMLError) in
+                config.syncIntervalSeconds = Int(try value.integer(in: 1...86_400))
+            },
+            Setting(key: "allow_insecure") { config, value throws(TOMLError) in
+                config.syncAllowInsecure = try value.bool()
+            },
+            Setting(key: "ca_file") { config, value throws(TOMLError) in
+                config.syncCAFile = try value.absolutePath(maxBytes: 4095)
+            },
+            Setting(key: "client_certificate") { config, value throws(TOMLError) in
+                config.syncClientCertificate = try value.absolutePath(maxBytes: 4095)
+            },
+            Setting(key: "client_key") { config, value throws(TOMLError) in
+                config.syncClientKey = try value.absolutePath(maxBytes: 4095)
+            },
+            Setting(key: "max_bytes_per_second") { config, value throws(TOMLError) in
+                config.syncMaxBytesPerSecond = Int(try value.integer(in: 0...(1 << 40)))
+            },
+            Setting(key: "auth_file") { config, value throws(TOMLError) in
+                config.syncAuthFile = try value.absolutePath(maxBytes: 4095)
+            },
+        ]),
         Section(name: "log", settings: [
             Setting(key: "level") { config, value throws(TOMLError) in
                 config.logLevel = try value.named(LogSeverity.allCases, \.name)

@@ -69,6 +69,22 @@ public struct Config: Equatable, Sendable {
     /// MiB of the state directory's file system an install must leave free.
     public var minFreeMiB: Int = 512
 
+    // [sync]
+    /// The registry to follow (https://host[:port]); sync is off without one.
+    public var syncRegistry: String?
+    public var syncRepository: String?
+    public var syncChannel = "stable"
+    public var syncIntervalSeconds = 300
+    /// Plain http to a registry that is not on a loopback address.
+    public var syncAllowInsecure = false
+    public var syncCAFile: String?
+    public var syncClientCertificate: String?
+    public var syncClientKey: String?
+    /// Bytes per second the sync may use (SMB uplinks are small); 0: no cap.
+    public var syncMaxBytesPerSecond = 0
+    /// A `user:password` file, when the credential outpost-registry.auth is not given.
+    public var syncAuthFile: String?
+
     /// The defaults.
     public init() {}
 }

@@ -255,6 +255,21 @@ public final class Store: Sendable {
         return removed
     }
 
+    // MARK: - Releases
+
+    /// The highest release number accepted for `channel`.
+    public func acceptedRelease(_ channel: String) -> Int64? { state.withLock { $0.releases[channel] } }
+
+    /// Records release `number` of `channel` as accepted; a lower number is refused from now on.
+    public func acceptRelease(_ channel: String, _ number: Int64) throws(StoreError) {
+        try update { catalog throws(StoreError) in
+            guard number >= catalog.releases[channel] ?? 0 else {
+                throw StoreError("release \(number) of \(channel) is older than the accepted \(catalog.releases[channel]!)")
+            }
+            catalog.releases[channel] = number
+        }
+    }
+
     // MARK: - Loading
 
     /// Decrypts a version's model into anonymous memory kept out of core dumps, on `threads` threads.

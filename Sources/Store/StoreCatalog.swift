@@ -137,6 +137,8 @@ public struct StoreCatalog: Sendable, Equatable, Encodable {
     /// Increases with every change.
     public var generation: Int = 0
     public var models: [String: Model] = [:]
+    /// The highest release number accepted per channel (a lower one is a replay).
+    public var releases: [String: Int64] = [:]
 
     public init() {}
 
@@ -147,6 +149,12 @@ public struct StoreCatalog: Sendable, Equatable, Encodable {
     public init(parsing bytes: [UInt8]) throws(JSONFieldError) {
         let reader = try JSONObjectReader(parsing: bytes)
         generation = try reader.int("generation") ?? 0
+        if let releases = try reader.object("releases") {
+            for (channel, _) in releases.members {
+                guard let number = try releases.int(channel), number >= 1 else { throw JSONFieldError("releases.\(channel) must be a positive integer") }
+                self.releases[channel] = Int64(number)
+            }
+        }
         guard let models = try reader.object("models") else { return }
         for (name, value) in models.members {
             let entry = try JSONObjectReader(value, path: "models.\(name)")

@@ -215,6 +215,27 @@ public final class RegistryClient: @unchecked Sendable {
         return (response.body, response.header("Content-Type") ?? "", digest)
     }
 
+    /// The manifest `reference` names, or nil when the registry has none by that name (404).
+    public func manifestIfPresent(_ reference: String) throws(RegistryError) -> (bytes: [UInt8], mediaType: String, digest: Digest)? {
+        let probe = try send(NetRequest("HEAD", "\(base)/manifests/\(reference)", headers: [("Accept", Self.manifestAccept)]))
+        if probe.status == 404 { return nil }
+        return try manifest(reference)
+    }
+
+    /// A small blob (a config, a signature) read whole and checked against its digest.
+    public func smallBlob(_ descriptor: OCIDescriptor, limit: Int) throws(RegistryError) -> [UInt8] {
+        guard descriptor.size <= Int64(limit) else { throw RegistryError("blob \(descriptor.digest) is declared as \(descriptor.size) bytes, more than \(limit)") }
+        var bytes: [UInt8] = []
+        _ = try fetchBlob(descriptor.digest) { (chunk) throws(RegistryError) in
+            guard bytes.count + chunk.count <= Int(descriptor.size) else { throw RegistryError("blob \(descriptor.digest) is larger than declared") }
+            bytes.append(contentsOf: chunk)
+        }
+        guard try Self.digest(bytes) == descriptor.digest, Int64(bytes.count) == descriptor.size else {
+            throw RegistryError("blob \(descriptor.digest) arrived with other bytes (altered in transit or by the registry)", transient: true)
+        }
+        return bytes
+    }
+
     /// Whether the repository has blob `digest` (and its size when it does).
     public func blobSize(_ digest: Digest) throws(RegistryError) -> Int64? {
         let response = try send(NetRequest("HEAD", "\(base)/blobs/\(digest)"))

@@ -132,4 +132,86 @@ enum RegistryCommands {
             throw CLIError(error.message)
         }
     }
+
+    static var releaseGroup: Command {
+        Command.group(name: "release", summary: "publish and show signed release channels on a registry", subcommands: [
+            Command(
+                name: "publish", summary: "sign and push a release naming bundles for a channel",
+                usage: """
+                    Usage: outpost release publish --registry URL --repository R --channel C --secret-key F NAME=REF... [options]
+
+                    Builds release.json naming each bundle NAME at REF (a tag or sha256:... digest of a bundle pushed to
+                    the repository) by its manifest digest, with a number one higher than the channel's current
+                    release (or --number N) and an expiry, signs it, pushes it and tags it with the channel. Sites
+                    following the channel install what it names; they refuse a lower number and an expired release.
+                    Prints the release's manifest digest.
+
+                    Options:
+                      --channel C          the channel (a tag name: stable, canary, ...)
+                      --secret-key F       minisign secret key (outpost keygen or minisign -G)
+                      --password-file F    its password, first line (else the terminal or standard input)
+                      --expires DAYS       sites refuse the release after this many days (default 30)
+                      --number N           the release number (default: the channel's current one plus one)
+                    \(connectionHelp)
+                      -h, --help           print this help
+                    """,
+                valueOptions: valueOptions.union(["channel", "secret-key", "password-file", "expires", "number"]), flagOptions: ["insecure", "help"],
+                run: { arguments in try publish(arguments) }),
+            Command(
+                name: "show", summary: "print the release a channel points to (not verified)",
+                usage: """
+                    Usage: outpost release show --registry URL --repository R --channel C [options]
+
+                    Prints the channel's release.json as published, and the release's manifest digest on stderr.
+
+                    Options:
+                      --channel C          the channel
+                    \(connectionHelp)
+                      -h, --help           print this help
+                    """,
+                valueOptions: valueOptions.union(["channel"]), flagOptions: ["insecure", "help"],
+                run: { arguments in try show(arguments) }),
+        ])
+    }
+
+    static func publish(_ arguments: Arguments) throws {
+        guard let channel = arguments.value("channel") else { throw UsageError("--channel C is required") }
+        guard let keyFile = arguments.value("secret-key") else { throw UsageError("--secret-key F is required") }
+        guard !arguments.positionals.isEmpty else { throw UsageError("name at least one bundle as NAME=REF") }
+        var bundles: [(name: String, reference: String)] = []
+        for item in arguments.positionals {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex, item.index(after: equals) != item.endIndex else {
+                throw UsageError("bundles are named NAME=REF (REF a tag or digest), got '\(item)'")
+            }
+            bundles.append((String(item[..<equals]), String(item[item.index(after: equals)...])))
+        }
+        let days = try arguments.integer("expires") ?? 30
+        guard (1...3650).contains(days) else { throw UsageError("--expires must be from 1 to 3650 days") }
+        let number = try arguments.integer("number")
+        if let number, number < 1 { throw UsageError("--number must be positive") }
+        let client = try client(arguments)
+        let key = try KeyCommands.readSecretKey(keyFile, passwordFile: arguments.value("password-file"))
+        do {
+            try client.ping()
+            let (release, digest) = try Releases.publish(channel: channel, bundles: bundles, key: key, expiresInDays: days,
+                                                         number: number.map(Int64.init), to: client, now: Int64(Clock.wallSeconds()))
+            let names = release.bundles.keys.sorted().map { "\($0) \(release.bundles[$0]!.version)" }.joined(separator: ", ")
+            print("published release \(release.number) of \(channel) (\(names)), expires \(release.expires)")
+            print(digest.description)
+        } catch {
+            throw CLIError(error.message)
+        }
+    }
+
+    static func show(_ arguments: Arguments) throws {
+        guard let channel = arguments.value("channel") else { throw UsageError("--channel C is required") }
+        let client = try client(arguments)
+        do {
+            guard let fetched = try Releases.fetch(channel, from: client) else { throw CLIError("channel \(channel) has no release yet") }
+            try FileDescriptor.standardOutput.writeAll(fetched.document)
+            printError("release manifest \(fetched.digest), \(fetched.signatures.count) signature(s)")
+        } catch let error as RegistryError {
+            throw CLIError(error.message)
+        }
+    }
 }

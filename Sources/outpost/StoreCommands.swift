@@ -186,4 +186,77 @@ enum StoreCommands {
             print("\(arguments.positionals[0]) \(answer?.version ?? "") active now" + (answer?.smoke_test.map { "; smoke test \($0)" } ?? ""))
         }
     }
+
+    static var syncGroup: Command {
+        Command.group(name: "sync", summary: "the release channel the agent follows", subcommands: [
+            Command(
+                name: "status", summary: "show the channel, the release seen, downloads, the last error",
+                usage: """
+                    Usage: outpost sync status [--socket PATH] [--json]
+
+                    Options:
+                    \(socketHelp)
+                      --json           the agent's object: registry, repository, channel, release, state, last_success,
+                                       last_error, next_attempt, downloading (bytes, total, rate, ETA), attempts, ...
+                      -h, --help       print this help
+                    """,
+                valueOptions: ["socket"], flagOptions: ["json", "help"],
+                run: { arguments in try syncStatus(arguments) }),
+            Command(
+                name: "now", summary: "check the channel now",
+                usage: """
+                    Usage: outpost sync now [--socket PATH]
+                    """,
+                valueOptions: ["socket"], flagOptions: ["help"],
+                run: { arguments in
+                    _ = try AgentClient(socketOption: arguments.value("socket")).post("/v1/admin/sync", json: "{}")
+                    print("the agent checks its channel now (outpost sync status shows the outcome)")
+                }),
+        ])
+    }
+
+    static func syncStatus(_ arguments: Arguments) throws {
+        let response = try AgentClient(socketOption: arguments.value("socket")).get("/v1/admin/sync")
+        if arguments.has("json") {
+            print(response.text)
+            return
+        }
+        struct Status: Decodable {
+            struct Download: Decodable {
+                let bundle: String
+                let bytes: Int64
+                let total: Int64
+                let bytes_per_second: Double
+                let eta_seconds: Double?
+            }
+            let enabled: Bool?
+            let reason: String?
+            let registry: String?
+            let repository: String?
+            let channel: String?
+            let release: Int64?
+            let state: String?
+            let last_success: String?
+            let last_error: String?
+            let next_attempt: String?
+            let downloading: Download?
+        }
+        guard let status = try? JSONDecoder().decode(Status.self, from: Data(response.body)) else {
+            print(response.text)
+            return
+        }
+        if status.enabled == false {
+            print("sync is off: \(status.reason ?? "")")
+            return
+        }
+        print("channel \(status.channel ?? "?") of \(status.registry ?? "?")/\(status.repository ?? "?"): \(status.state ?? "?")")
+        print("release: \(status.release.map(String.init) ?? "none accepted yet")")
+        if let download = status.downloading {
+            let eta = download.eta_seconds.map { ", about \(Int($0)) s left" } ?? ""
+            print("downloading \(download.bundle): \(download.bytes >> 20) of \(download.total >> 20) MiB at \(Int(download.bytes_per_second) >> 10) KiB/s\(eta)")
+        }
+        print("last success: \(status.last_success ?? "never")")
+        if let error = status.last_error { print("last error: \(error)") }
+        if let next = status.next_attempt { print("next check: \(next)") }
+    }
 }

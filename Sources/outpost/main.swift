@@ -243,6 +243,8 @@ commands.append(Command(
     run: { arguments in _ = try KeyCommands.keygen(arguments) }))
 commands.append(BundleCommands.group)
 commands += StoreCommands.commands
+commands.append(RegistryCommands.releaseGroup)
+commands.append(StoreCommands.syncGroup)
 
 let overview = """
     Usage: outpost COMMAND [OPTIONS]

@@ -5,6 +5,7 @@ import HTTP
 import JSON
 import Platform
 import Serving
+import Sync
 import Telemetry
 
 struct VersionBody: Encodable {
@@ -57,11 +58,11 @@ protocol AgentState: Sendable {
 enum APIRoutes {
     static func make(state: any AgentState, metrics: AgentMetrics, serving: ServingMetrics, debugRoutes: Bool, models: ModelManager,
                      limiter: RateLimiter, admin: AccessPolicy, actions: AdminActions, logger: LoggerBox,
-                     store: BundleAdmin? = nil, storeClosedReason: String = "no store key") -> Router {
+                     store: BundleAdmin? = nil, storeClosedReason: String = "no store key", sync: SyncEngine? = nil) -> Router {
         var router = Router()
         OpenAIRoutes.add(to: &router, models: models, metrics: serving, limiter: limiter, logger: logger)
         AdminRoutes.add(to: &router, policy: admin, actions: actions, denied: serving.adminDenied, logger: logger,
-                        store: store, storeClosedReason: storeClosedReason)
+                        store: store, storeClosedReason: storeClosedReason, sync: sync)
         let health = HTTPResponse.json(.ok, "{\"status\":\"ok\"}")
         router.add(.get, "/v1/health") { _, writer in writer.respond(health) }
 

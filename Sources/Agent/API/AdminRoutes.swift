@@ -7,6 +7,7 @@ import HTTP
 import JSON
 import Platform
 import Serving
+import Sync
 import Telemetry
 
 struct AdminActions: Sendable {
@@ -18,7 +19,7 @@ struct AdminActions: Sendable {
 
 enum AdminRoutes {
     static func add(to router: inout Router, policy: AccessPolicy, actions: AdminActions, denied: CounterFamily, logger: LoggerBox,
-                    store: BundleAdmin?, storeClosedReason: String) {
+                    store: BundleAdmin?, storeClosedReason: String, sync: SyncEngine?) {
         @Sendable func allowed(_ request: HTTPRequest, _ writer: ResponseWriter, _ what: String) -> Bool {
             guard !policy.allows(request.peer) else { return true }
             denied.labels(what).inc()
@@ -26,7 +27,7 @@ enum AdminRoutes {
                         writer: writer, logger: logger)
             return false
         }
-        StoreRoutes.add(to: &router, admin: store, closedReason: storeClosedReason, allowed: allowed)
+        StoreRoutes.add(to: &router, admin: store, closedReason: storeClosedReason, sync: sync, allowed: allowed)
         router.add(.post, "/v1/admin/reload") { request, writer in
             guard allowed(request, writer, "reload") else { return }
             actions.reload(writer)

@@ -4,18 +4,38 @@
 //   POST /v1/admin/activate {"model","version"}     activate an installed version (after its smoke test)
 //   POST /v1/admin/rollback {"model"}               back to the previous good version (same check)
 //   POST /v1/admin/remove {"model","version"}       remove an installed version that is not active
+//   GET  /v1/admin/sync                             the release channel followed, downloads, last error
+//   POST /v1/admin/sync                             check the channel now
 import Bundles
 import HTTP
 import JSON
 import Platform
 import Serving
 import Store
+import Sync
 
 enum StoreRoutes {
     static let uploadPath = "/v1/admin/bundles"
 
-    static func add(to router: inout Router, admin: BundleAdmin?, closedReason: String,
+    static func add(to router: inout Router, admin: BundleAdmin?, closedReason: String, sync: SyncEngine?,
                     allowed: @escaping @Sendable (HTTPRequest, ResponseWriter, String) -> Bool) {
+        router.add(.get, "/v1/admin/sync") { request, writer in
+            guard allowed(request, writer, "sync") else { return }
+            guard let sync else {
+                writer.respond(.json(.ok, "{\"enabled\":false,\"reason\":\"no [sync] registry is configured, or the store is closed (see the journal)\"}"))
+                return
+            }
+            writer.respond(.json(.ok, JSONWriter.encode(sync.current)))
+        }
+        router.add(.post, "/v1/admin/sync") { request, writer in
+            guard allowed(request, writer, "sync") else { return }
+            guard let sync else {
+                writer.respond(.error(.serviceUnavailable, "sync is off: no [sync] registry is configured, or the store is closed", code: "sync_off"))
+                return
+            }
+            sync.checkNow()
+            writer.respond(.json(.ok, "{\"triggered\":true}"))
+        }
         @Sendable func open(_ writer: ResponseWriter) -> BundleAdmin? {
             guard let admin else {
                 writer.respond(.error(.serviceUnavailable, "the model store is not open: \(closedReason)", code: "store_closed"))
@@ -31,7 +51,10 @@ enum StoreRoutes {
             }
             let allowDowngrade = request.queryValue("allow_downgrade") == "1"
             admin.run("install", request.peer, writer: writer) { () throws(BundleAdmin.Failure) in
-                try admin.install(upload, allowDowngrade: allowDowngrade, actor: BundleAdmin.actor(request.peer))
+                // The upload's file lives as long as `upload` does.
+                try withExtendedLifetime(upload) { () throws(BundleAdmin.Failure) in
+                    try admin.install(upload.path, allowDowngrade: allowDowngrade, actor: BundleAdmin.actor(request.peer))
+                }
             }
         }
         router.add(.get, "/v1/admin/versions") { request, writer in

@@ -11,6 +11,10 @@ struct AgentMetrics: Sendable {
     let protocolErrors: CounterFamily
     let reloads: CounterFamily
     let storeOperations: CounterFamily
+    let syncAttempts: CounterFamily
+    let syncBytes: CounterFamily
+    let syncRefused: CounterFamily
+    let syncLastSuccess: GaugeFamily
     let startTime = Clock.wallSeconds()
 
     init(openConnections: @escaping @Sendable () -> Int) {
@@ -26,6 +30,12 @@ struct AgentMetrics: Sendable {
         storeOperations = registry.counter("outpost_store_operations_total",
                                            help: "Changes to the model store (install, activate, rollback, remove), by result.",
                                            labelNames: ["operation", "result"])
+        syncAttempts = registry.counter("outpost_sync_attempts_total", help: "Checks of the release channel, by result.", labelNames: ["result"])
+        syncBytes = registry.counter("outpost_sync_bytes_total", help: "Bytes fetched from the registry.", labelNames: [])
+        syncRefused = registry.counter("outpost_sync_refused_total",
+                                       help: "Releases and blobs refused (signature, rollback, expired, digest, ...), by reason.", labelNames: ["reason"])
+        syncLastSuccess = registry.gauge("outpost_sync_last_success_timestamp_seconds", help: "When the last check of the channel succeeded.",
+                                         labelNames: [])
         registry.gauge("outpost_http_open_connections", help: "Client connections open now.") { Double(openConnections()) }
         registry.gauge("process_resident_memory_bytes", help: "Resident memory size in bytes.") {
             Double(ProcessStats.residentMemoryBytes())

@@ -110,9 +110,10 @@ public final class AgentService: @unchecked Sendable {
                         },
                         operations: metrics.storeOperations)
         }
+        let sync = AgentSync.make(config: config, store: store, admin: bundleAdmin, shared: sharedConfig, logger: logger, metrics: metrics)
         let router = APIRoutes.make(state: state, metrics: metrics, serving: serving, debugRoutes: debug, models: manager, limiter: limiter,
                                     admin: admin, actions: actions, logger: logger, store: bundleAdmin,
-                                    storeClosedReason: (bundles as? UnavailableBundles)?.reason ?? "")
+                                    storeClosedReason: (bundles as? UnavailableBundles)?.reason ?? "", sync: sync)
         let server: HTTPServer
         do {
             server = try HTTPServer(listener: socket.descriptor, configuration: httpConfiguration(config),
@@ -161,6 +162,9 @@ public final class AgentService: @unchecked Sendable {
                    [LogField("SOCKET", socket.path), LogField("PID", String(ProcessStats.pid))])
         notifier.ready(status: "Serving on \(socket.path)")
         watchdog.feedIfDue()
+        // Sync starts once serving does: it never delays the first request.
+        sync?.start()
+        defer { sync?.stop() }
         server.run()
         log.notice("stopped", [LogField("OPEN_CONNECTIONS", String(server.openConnections))])
         return AgentExit.success

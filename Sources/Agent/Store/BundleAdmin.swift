@@ -56,14 +56,34 @@ struct BundleAdmin: Sendable {
         }
     }
 
+    /// Runs `work` on the store's queue and waits: audited and counted like a route's operation, the served models
+    /// refreshed after a success (for the sync engine).
+    func perform(_ operation: String, actor: String, _ work: () throws(Failure) -> (summary: String, json: String)) throws(Failure) {
+        var failure: Failure?
+        queue.sync {
+            let fields = [LogField("AUDIT", "store_\(operation)"), LogField("ACTOR", actor)]
+            do throws(Failure) {
+                let (summary, _) = try work()
+                operations.labels(operation, "ok").inc()
+                logger.current.notice("\(operation): \(summary) (by \(actor))", fields + [LogField("RESULT", "ok")])
+                refresh {}
+            } catch {
+                operations.labels(operation, "failed").inc()
+                logger.current.warning("\(operation) refused: \(error.message) (by \(actor))", fields + [LogField("RESULT", "failed")])
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+    }
+
     // MARK: - Operations (on the queue)
 
-    func install(_ upload: UploadedBody, allowDowngrade: Bool, actor: String) throws(Failure) -> (summary: String, json: String) {
+    func install(_ path: String, allowDowngrade: Bool, actor: String) throws(Failure) -> (summary: String, json: String) {
         let config = config()
         let reader: BundleReader
         let preview: BundleManifest
         do {
-            reader = try BundleReader(path: upload.path)
+            reader = try BundleReader(path: path)
             // What it claims to be, to refuse a downgrade before any work; everything is verified by the install.
             preview = try BundleManifest(parsing: try BundleContents(reader).bundleJSON)
         } catch let error as BundleError {

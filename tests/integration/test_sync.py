@@ -1,0 +1,150 @@
+"""The agent following a release channel on a real registry (Debian's docker-registry on 127.0.0.1): a published
+release is picked up, verified, stored, smoke-tested and served; a second release moves it; a replayed older
+release is refused with an alert while the current version keeps serving; a download killed half-way resumes
+after a restart without fetching the blob again."""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import OUTPOST, Daemon, ok_cli as ok, run_cli as run
+from test_gemma3 import model_path as gemma_path
+from test_registry import Registry
+from test_smollm2 import model_path as smollm2_path
+
+
+def wait_until(predicate, timeout=120, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}; last: {last}")
+
+
+@pytest.fixture(scope="module")
+def central(tmp_path_factory):
+    """The central team's side: a key, bundles, a registry."""
+    work = str(tmp_path_factory.mktemp("central"))
+    ok([OUTPOST, "keygen", "--no-password", "--secret-key", "team.key", "--public-key", "team.pub"], work)
+    for version, model in [("1.0.0", smollm2_path()), ("1.1.0", smollm2_path()), ("2.0.0", gemma_path())]:
+        ok([OUTPOST, "bundle", "create", "--model", model, "--name", "assistant", "--version", version, "--smoke-tokens", "4",
+            "--output", f"assistant-{version}.tar"], work)
+        ok([OUTPOST, "bundle", "sign", f"assistant-{version}.tar", "--secret-key", "team.key"], work)
+    registry = Registry(os.path.join(work), tls=False, auth=False)
+    yield work, registry
+    registry.stop()
+
+
+def publish(work, registry, *bundles, channel="stable"):
+    out = ok([OUTPOST, "release", "publish", "--registry", registry.url, "--repository", "fleet/models", "--channel", channel,
+              "--secret-key", "team.key", *[f"assistant={b}" for b in bundles]], work)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def push(work, registry, version):
+    ok([OUTPOST, "bundle", "push", f"assistant-{version}.tar", "--registry", registry.url, "--repository", "fleet/models",
+        "--tag", f"assistant-{version}"], work)
+
+
+class Site:
+    def __init__(self, workdir, central, extra=""):
+        work, registry = central
+        os.makedirs(os.path.join(workdir, "trusted"), exist_ok=True)
+        subprocess.run(["cp", os.path.join(work, "team.pub"), os.path.join(workdir, "trusted", "team.pub")], check=True)
+        with open(os.path.join(workdir, "store.key"), "wb") as f:
+            f.write(os.urandom(32))
+        self.config = (f'[bundles]\ntrusted_dir = "{workdir}/trusted"\n[store]\nmin_free_mb = 0\n'
+                       f'[sync]\nregistry = "{registry.url}"\nrepository = "fleet/models"\nchannel = "stable"\ninterval_seconds = 2\n{extra}')
+        self.workdir = workdir
+
+    def start(self):
+        self.daemon = Daemon(self.workdir, self.config, extra_args=("--store-key-file", os.path.join(self.workdir, "store.key"))).start()
+        return self.daemon
+
+    def cli(self, *args):
+        return ok([OUTPOST, *args, "--socket", self.daemon.socket], self.workdir)
+
+    def status(self):
+        return json.loads(self.cli("sync", "status", "--json").stdout)
+
+    def active(self):
+        rows = json.loads(self.cli("versions", "--json").stdout)
+        return [r["version"] for r in rows if r["active"]]
+
+    def completes(self):
+        c = self.daemon.connection(timeout=120)
+        try:
+            c.request("POST", "/v1/completions", body=json.dumps({"model": "assistant", "prompt": "Hello", "max_tokens": 4, "temperature": 0}),
+                      headers={"Content-Type": "application/json"})
+            return c.getresponse().status == 200
+        finally:
+            c.close()
+
+
+def test_follow_a_channel_and_refuse_a_replay(central, workdir):
+    work, registry = central
+    push(work, registry, "1.0.0")
+    publish(work, registry, "assistant-1.0.0")
+    first_release = subprocess.run(["curl", "-sf", "-H", "Accept: application/vnd.oci.image.manifest.v1+json",
+                                    f"{registry.url}/v2/fleet/models/manifests/stable"], capture_output=True, check=True).stdout
+    site = Site(workdir, central)
+    site.start()
+    try:
+        wait_until(lambda: site.active() == ["1.0.0"], what="1.0.0 active")
+        assert site.completes()
+        status = site.status()
+        assert status["release"] == 1 and status["last_success"] and status["channel"] == "stable"
+        human = site.cli("sync", "status").stdout
+        assert "release: 1" in human and "last success:" in human
+
+        push(work, registry, "1.1.0")
+        publish(work, registry, "assistant-1.1.0")
+        site.cli("sync", "now")
+        wait_until(lambda: site.active() == ["1.1.0"], what="1.1.0 active")
+        assert site.status()["release"] == 2
+
+        # The channel tag moved back to release 1 (a replay): refused, alerted, counted; 1.1.0 keeps serving.
+        subprocess.run(["curl", "-sf", "-X", "PUT", "-H", "Content-Type: application/vnd.oci.image.manifest.v1+json",
+                        "--data-binary", "@-", f"{registry.url}/v2/fleet/models/manifests/stable"], input=first_release, check=True)
+        site.cli("sync", "now")
+        wait_until(lambda: "older than release 2" in (site.status()["last_error"] or ""), what="the replay refused")
+        assert site.active() == ["1.1.0"] and site.completes()
+        log = site.daemon.log()
+        assert "alert=1" in log.lower() and "release refused" in log
+        metrics = site.daemon.get("/metrics")[1]
+        assert 'outpost_sync_refused_total{reason="rollback"}' in metrics
+    finally:
+        site.daemon.stop()
+
+
+def test_a_download_killed_half_way_resumes(central, workdir):
+    work, registry = central
+    push(work, registry, "2.0.0")
+    publish(work, registry, "assistant-2.0.0", channel="big")
+    site = Site(workdir, central, extra="max_bytes_per_second = 40000000\n")
+    site.config = site.config.replace('channel = "stable"', 'channel = "big"')
+    site.start()
+    size = os.path.getsize(gemma_path())
+    wait_until(lambda: (site.status().get("downloading") or {}).get("bytes", 0) > size * 0.4, what="the model 40% downloaded")
+    site.daemon.proc.send_signal(signal.SIGKILL)
+    site.daemon.proc.wait()
+    site.start()
+    wait_until(lambda: site.active() == ["2.0.0"], timeout=300, what="2.0.0 active after the restart")
+    assert site.completes()
+    # What the registry sent for the model blob in all: under 1.2x its size.
+    digest = subprocess.run(["sha256sum", gemma_path()], capture_output=True, text=True, check=True).stdout.split()[0]
+    sent = 0
+    for line in registry.log().splitlines():
+        if f"/blobs/sha256:{digest}" in line and "GET" in line:
+            found = re.search(r"http\.response\.written=(\d+)", line)
+            if found:
+                sent += int(found.group(1))
+    assert size <= sent < 1.2 * size, (sent, size)
+    site.daemon.stop()
