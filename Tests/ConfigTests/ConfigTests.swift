@@ -29,6 +29,18 @@ final class ConfigTests: XCTestCase {
         keep_versions = 3
         min_free_mb = 0
 
+        [sync]
+        registry = "https://registry.example.com:5000"
+        repository = "fleet/models"
+        channel = "canary"
+        interval_seconds = 60
+        allow_insecure = false
+        ca_file = "/etc/outpost/ca.pem"
+        client_certificate = "/etc/outpost/site.pem"
+        client_key = "/etc/outpost/site.key"
+        max_bytes_per_second = 1000000
+        auth_file = "/etc/outpost/registry.auth"
+
         [log]
         level = "debug"   # chatty while testing
         format = "journal"
@@ -74,6 +86,15 @@ final class ConfigTests: XCTestCase {
         expected.storeKeyFile = "/srv/store.key"
         expected.keepVersions = 3
         expected.minFreeMiB = 0
+        expected.syncRegistry = "https://registry.example.com:5000"
+        expected.syncRepository = "fleet/models"
+        expected.syncChannel = "canary"
+        expected.syncIntervalSeconds = 60
+        expected.syncCAFile = "/etc/outpost/ca.pem"
+        expected.syncClientCertificate = "/etc/outpost/site.pem"
+        expected.syncClientKey = "/etc/outpost/site.key"
+        expected.syncMaxBytesPerSecond = 1_000_000
+        expected.syncAuthFile = "/etc/outpost/registry.auth"
         XCTAssertEqual(try Config.parse(Self.fullExample, file: "c.toml"), expected)
     }
 
@@ -176,7 +197,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testUnknownTablesAndKeys() {
-        let sections = "expected one of: access, agent, bundles, log, models, server, store"
+        let sections = "expected one of: access, agent, bundles, log, models, server, store, sync"
         let serverKeys = "expected one of: header_timeout_seconds, idle_timeout_seconds, max_body_bytes, max_connections, shutdown_timeout_seconds, socket, socket_mode"
         assertError("[sever]\nsocket = \"/x\"", "c.toml:1:2: unknown table 'sever'; \(sections)")
         assertError("[models.\"my-model\"]\ncontext = 64", "c.toml:1:9: models.my-model needs a path or a bundle")
@@ -217,6 +238,8 @@ final class ConfigTests: XCTestCase {
         assertError("[server]\nidle_timeout_seconds = nan", "c.toml:2:24: server.idle_timeout_seconds \(positive), found nan")
         assertError("[server]\nidle_timeout_seconds = 86401", "c.toml:2:24: server.idle_timeout_seconds \(positive), found 86401")
         assertError("[server]\nshutdown_timeout_seconds = -1", "c.toml:2:28: server.shutdown_timeout_seconds must be between 0 and 86400, found -1")
+        assertError("[sync]\nregistry = \"ftp://x\"", "c.toml:2:12: sync.registry must be an https:// (or, on a loopback address, http://) URL, found \"ftp://x\"")
+        assertError("[sync]\nchannel = \"-x\"", "c.toml:2:11: sync.channel must be a channel (tag) name such as stable, found \"-x\"")
         assertError("[store]\nkeep_versions = 0", "c.toml:2:17: store.keep_versions must be between 1 and 100, found 0")
         assertError("[models.m]\nbundle = \"Support Bot\"", "c.toml:2:10: models.m.bundle must name an installed bundle (lower-case letters, digits, '.', '_', '-'), found \"Support Bot\"")
         assertError("[models.m]\npath = \"/m.gguf\"\nbundle = \"m\"", "c.toml:1:9: models.m has both a path and a bundle; give one")
