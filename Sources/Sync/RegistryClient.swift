@@ -14,9 +14,12 @@ import Sodium
 public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
     public let transient: Bool
-    public init(_ message: String, transient: Bool = false) {
+    /// Seconds the registry asked to wait (Retry-After on a 429 or 503).
+    public let retryAfter: Double?
+    public init(_ message: String, transient: Bool = false, retryAfter: Double? = nil) {
         self.message = message
         self.transient = transient
+        self.retryAfter = retryAfter
     }
     public var description: String { message }
 }
@@ -187,8 +190,9 @@ public final class RegistryClient: @unchecked Sendable {
     func failure(_ what: String, _ response: NetResponse) -> RegistryError {
         let transient = response.status >= 500 || response.status == 429
         var detail = response.text.prefix(300).description
-        if let retry = response.header("Retry-After") { detail += " (Retry-After \(retry))" }
-        return RegistryError("\(what): the registry answered \(response.status) \(detail)", transient: transient)
+        let retryAfter = response.header("Retry-After").flatMap { Double($0.filter { $0 != " " }) }.map { min(max($0, 0), 86_400) }
+        if let retryAfter { detail += " (Retry-After \(Int(retryAfter)) s)" }
+        return RegistryError("\(what): the registry answered \(response.status) \(detail)", transient: transient, retryAfter: retryAfter)
     }
 
     // MARK: - Reading

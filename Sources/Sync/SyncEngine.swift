@@ -69,6 +69,8 @@ public struct SyncStatus: Sendable, Encodable {
     public var downloading: Download?
     /// Bytes fetched from the registry since the agent started (resumed downloads count only what they fetch).
     public var bytesFetched: Int64 = 0
+    /// What the registry's last Retry-After asked for, in seconds.
+    public var retryAfter: Double?
 
     enum CodingKeys: String, CodingKey {
         case registry, repository, channel, release, state, attempts, failures, downloading
@@ -78,6 +80,7 @@ public struct SyncStatus: Sendable, Encodable {
         case lastErrorAt = "last_error_at"
         case nextAttempt = "next_attempt"
         case bytesFetched = "bytes_fetched"
+        case retryAfter = "retry_after_seconds"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -96,6 +99,7 @@ public struct SyncStatus: Sendable, Encodable {
         try c.encode(failures, forKey: .failures)
         try c.encode(downloading, forKey: .downloading)
         try c.encode(bytesFetched, forKey: .bytesFetched)
+        try c.encode(retryAfter, forKey: .retryAfter)
     }
 }
 
@@ -138,9 +142,11 @@ public final class SyncEngine: Sendable {
         while !stopping.load(ordering: .relaxed) {
             let ok = runOnce()
             failures = ok ? 0 : failures + 1
-            // Jitter spreads a fleet's checks; backoff spares a registry that is down.
+            // Jitter spreads a fleet's checks; backoff spares a registry that is down; a registry that says when
+            // to come back (Retry-After) is not asked sooner.
             var delay = settings.intervalSeconds * Double.random(in: 0.9...1.1)
             if failures > 0 { delay = min(delay, 5 * pow2(min(failures - 1, 10)) * Double.random(in: 0.8...1.2)) }
+            if let asked = status.withLock({ $0.retryAfter }) { delay = max(delay, asked) }
             let next = Clock.wallSeconds() + delay
             status.withLock { $0.nextAttempt = UTCTimestamp.format(wholeSeconds: Int64(next)); $0.state = failures > 0 ? "backing off" : "idle" }
             _ = wake.wait(timeout: .now() + delay)
@@ -152,7 +158,7 @@ public final class SyncEngine: Sendable {
     /// One check; false when it failed (and is retried with backoff).
     @discardableResult
     public func runOnce() -> Bool {
-        status.withLock { $0.attempts += 1; $0.state = "checking" }
+        status.withLock { $0.attempts += 1; $0.state = "checking"; $0.retryAfter = nil }
         do {
             try check()
             let now = UTCTimestamp.format(wholeSeconds: Int64(Clock.wallSeconds()))
@@ -162,7 +168,8 @@ public final class SyncEngine: Sendable {
         } catch {
             let message = (error as? RegistryError)?.message ?? (error as? ReleaseError)?.message ?? "\(error)"
             let now = UTCTimestamp.format(wholeSeconds: Int64(Clock.wallSeconds()))
-            status.withLock { $0.failures += 1; $0.lastError = message; $0.lastErrorAt = now; $0.downloading = nil }
+            let retryAfter = (error as? RegistryError)?.retryAfter
+            status.withLock { $0.failures += 1; $0.lastError = message; $0.lastErrorAt = now; $0.downloading = nil; $0.retryAfter = retryAfter }
             observe("attempt", "failed", 0)
             return false
         }

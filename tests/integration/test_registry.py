@@ -23,7 +23,7 @@ def free_port():
 
 
 class Registry:
-    def __init__(self, work, tls, auth):
+    def __init__(self, work, tls, auth, client_certificates=False):
         self.work = work
         self.root = os.path.join(work, "storage")
         self.port = free_port()
@@ -39,6 +39,12 @@ class Registry:
             ok(["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
                 "-extfile", "san.ext", "-out", "server.pem"], work)
             config += ["  tls:", f"    certificate: {work}/server.pem", f"    key: {work}/server.key"]
+            if client_certificates:
+                # Mutual TLS: the registry accepts only clients with a certificate from the test CA.
+                ok(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=site-42", "-keyout", "client.key", "-out", "client.csr"], work)
+                ok(["openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+                    "-out", "client.pem"], work)
+                config += ["    clientcas:", f"      - {work}/ca.pem"]
         if auth:
             out = ok(["htpasswd", "-Bbn", "site", "s3cret"], work)
             with open(os.path.join(work, "htpasswd"), "w") as f:
@@ -147,5 +153,20 @@ def test_a_blob_altered_inside_the_registry_is_refused(signed, tmp_path):
         out = run([OUTPOST, "bundle", "pull", "stable", *common, "--output", str(tmp_path / "y.tar")], signed)
         assert out.returncode == 1 and "arrived with digest" in out.stderr, out.stderr
         assert not os.path.exists(tmp_path / "y.tar") and not [n for n in os.listdir(tmp_path) if ".partial-" in n]
+    finally:
+        registry.stop()
+
+
+def test_mutual_tls_uses_the_client_certificate(signed, tmp_path):
+    registry = Registry(str(tmp_path), tls=True, auth=False, client_certificates=True)
+    try:
+        common = ["--registry", registry.url, "--repository", "site/assistant", "--ca-file", str(tmp_path / "ca.pem")]
+        without = run([OUTPOST, "bundle", "push", "assistant.tar", *common], signed)
+        assert without.returncode == 1 and without.stderr.strip(), without.stderr
+        assert len(without.stderr.strip().splitlines()) == 1, without.stderr
+        ok([OUTPOST, "bundle", "push", "assistant.tar", *common, "--cert", str(tmp_path / "client.pem"), "--key", str(tmp_path / "client.key")], signed)
+        ok([OUTPOST, "bundle", "pull", "1.4.0", *common, "--cert", str(tmp_path / "client.pem"), "--key", str(tmp_path / "client.key"),
+            "--output", str(tmp_path / "m.tar")], signed)
+        ok([OUTPOST, "bundle", "verify", str(tmp_path / "m.tar"), "--trusted", "team.pub"], signed)
     finally:
         registry.stop()

@@ -148,3 +148,49 @@ def test_a_download_killed_half_way_resumes(central, workdir):
                 sent += int(found.group(1))
     assert size <= sent < 1.2 * size, (sent, size)
     site.daemon.stop()
+
+
+def test_a_registry_asking_to_wait_is_not_asked_sooner_and_serving_goes_on(central, workdir):
+    """A registry answering 429 with Retry-After: the next check waits at least that long; the agent keeps
+    answering the whole time."""
+    import http.server
+    import threading
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        hits = []
+
+        def do_GET(self):
+            Busy.hits.append(time.monotonic())
+            if self.path == "/v2/":
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = b'{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}'
+            self.send_response(429)
+            self.send_header("Retry-After", "30")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        site = Site(workdir, central)
+        site.config = site.config.replace(central[1].url, f"http://127.0.0.1:{server.server_address[1]}")
+        site.start()
+        status = wait_until(lambda: (lambda s: s if s["last_error"] else None)(site.status()), what="the 429 seen")
+        assert "429" in status["last_error"] and status["retry_after_seconds"] == 30, status
+        hits = len(Busy.hits)
+        for _ in range(10):  # 3 s with interval_seconds = 2: no new request, and the agent answers meanwhile
+            assert site.daemon.get("/v1/health")[0] == 200
+            time.sleep(0.3)
+        assert len(Busy.hits) == hits, "asked again before Retry-After"
+        site.daemon.stop()
+    finally:
+        server.shutdown()
