@@ -23,7 +23,7 @@ def free_port():
 
 
 class Registry:
-    def __init__(self, work, tls, auth, client_certificates=False):
+    def __init__(self, work, tls, auth, client_certificates=False, extra=()):
         self.work = work
         self.root = os.path.join(work, "storage")
         self.port = free_port()
@@ -50,6 +50,7 @@ class Registry:
             with open(os.path.join(work, "htpasswd"), "w") as f:
                 f.write(out.stdout)
             config += ["auth:", "  htpasswd:", "    realm: outpost-test", f"    path: {work}/htpasswd"]
+        config += list(extra)
         with open(os.path.join(work, "registry.yml"), "w") as f:
             f.write("\n".join(config) + "\n")
         self.log_path = os.path.join(work, "registry.log")
@@ -170,3 +171,85 @@ def test_mutual_tls_uses_the_client_certificate(signed, tmp_path):
         ok([OUTPOST, "bundle", "verify", str(tmp_path / "m.tar"), "--trusted", "team.pub"], signed)
     finally:
         registry.stop()
+
+
+class TokenServer:
+    """The Docker token protocol in front of the registry: GET /token?service=&scope= with basic auth answers a
+    JWT (RS256, signed with openssl, the certificate in x5c) granting the scope's actions to the right user."""
+
+    def __init__(self, work):
+        import base64
+        import http.server
+        import threading
+        import urllib.parse
+
+        ok(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Outpost test token issuer",
+            "-keyout", "token.key", "-out", "token.pem"], work)
+        der = subprocess.run(["openssl", "x509", "-in", "token.pem", "-outform", "DER"], cwd=work, capture_output=True, check=True).stdout
+        x5c = base64.b64encode(der).decode()
+        self.requests = []
+        server_self = self
+
+        def b64(data):
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                url = urllib.parse.urlparse(self.path)
+                query = urllib.parse.parse_qs(url.query)
+                server_self.requests.append(query)
+                expected = "Basic " + base64.b64encode(b"site:s3cret").decode()
+                if url.path != "/token" or self.headers.get("Authorization") != expected:
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                access = []
+                for scope in query.get("scope", []):
+                    kind, name, actions = scope.split(":")
+                    access.append({"type": kind, "name": name, "actions": actions.split(",")})
+                now = int(time.time())
+                header = {"alg": "RS256", "typ": "JWT", "x5c": [x5c]}
+                claims = {"iss": "outpost-test-issuer", "sub": "site", "aud": query.get("service", [""])[0], "exp": now + 300,
+                          "nbf": now - 10, "iat": now, "jti": str(now) + str(len(server_self.requests)), "access": access}
+                signing_input = (b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())).encode()
+                signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", os.path.join(work, "token.key")], input=signing_input,
+                                           capture_output=True, check=True).stdout
+                body = json.dumps({"token": signing_input.decode() + "." + b64(signature)}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/token"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def test_bearer_tokens_from_a_token_server(signed, tmp_path):
+    tokens = TokenServer(str(tmp_path))
+    registry = Registry(str(tmp_path), tls=False, auth=False,
+                        extra=["auth:", "  token:", f"    realm: {tokens.url}", "    service: outpost-registry",
+                               "    issuer: outpost-test-issuer", f"    rootcertbundle: {tmp_path}/token.pem"])
+    try:
+        with open(os.path.join(tmp_path, "auth"), "w") as f:
+            f.write("site:s3cret\n")
+        common = ["--registry", registry.url, "--repository", "site/assistant"]
+        anonymous = run([OUTPOST, "bundle", "push", "assistant.tar", *common], signed)
+        assert anonymous.returncode == 1 and "401" in anonymous.stderr, anonymous.stderr
+        ok([OUTPOST, "bundle", "push", "assistant.tar", *common, "--auth-file", str(tmp_path / "auth")], signed)
+        ok([OUTPOST, "bundle", "pull", "1.4.0", *common, "--auth-file", str(tmp_path / "auth"), "--output", str(tmp_path / "t.tar")], signed)
+        ok([OUTPOST, "bundle", "verify", str(tmp_path / "t.tar"), "--trusted", "team.pub"], signed)
+        scopes = [q.get("scope", [""])[0] for q in tokens.requests]
+        assert any(s.startswith("repository:site/assistant:") and "push" in s for s in scopes), scopes
+        assert all(q.get("service") == ["outpost-registry"] for q in tokens.requests), tokens.requests
+    finally:
+        registry.stop()
+        tokens.stop()
