@@ -194,3 +194,106 @@ def test_a_registry_asking_to_wait_is_not_asked_sooner_and_serving_goes_on(centr
         site.daemon.stop()
     finally:
         server.shutdown()
+
+
+def put_blob(url, repository, data):
+    import hashlib as h
+    digest = "sha256:" + h.sha256(data).hexdigest()
+    location = subprocess.run(["curl", "-sf", "-X", "POST", "-D", "-", "-o", "/dev/null", f"{url}/v2/{repository}/blobs/uploads/"],
+                              capture_output=True, text=True, check=True).stdout
+    target = [line.split(":", 1)[1].strip() for line in location.splitlines() if line.lower().startswith("location:")][0]
+    if target.startswith("/"):
+        target = url + target
+    subprocess.run(["curl", "-sf", "-X", "PUT", "-H", "Content-Type: application/octet-stream", "--data-binary", "@-",
+                    target + ("&" if "?" in target else "?") + "digest=" + digest], input=data, check=True)
+    return digest, len(data)
+
+
+def test_an_expired_release_and_a_bad_blob_are_refused_and_nothing_changes(central, workdir, tmp_path):
+    work, _ = central
+    registry = Registry(str(tmp_path), tls=False, auth=False)
+    try:
+        push(work, registry, "1.0.0")
+        publish(work, registry, "assistant-1.0.0")
+        site = Site(workdir, (work, registry))
+        site.start()
+        wait_until(lambda: site.active() == ["1.0.0"], what="1.0.0 active")
+
+        # An expired release, signed by the trusted key (with minisign itself), number 2: refused with an alert.
+        digest = subprocess.run(["curl", "-sf", "-I", "-H", "Accept: application/vnd.oci.image.manifest.v1+json",
+                                 f"{registry.url}/v2/fleet/models/manifests/assistant-1.0.0"], capture_output=True, text=True, check=True).stdout
+        manifest_digest = [line.split(":", 1)[1].strip() for line in digest.splitlines() if line.lower().startswith("docker-content-digest")][0]
+        release = json.dumps({"schema": "outpost.release.v1", "channel": "stable", "number": 2, "created": "2026-01-01T00:00:00Z",
+                              "expires": "2026-01-02T00:00:00Z", "bundles": {"assistant": {"version": "1.0.0", "manifest": manifest_digest}}},
+                             indent=2).encode() + b"\n"
+        with open(tmp_path / "release.json", "wb") as f:
+            f.write(release)
+        ok(["minisign", "-S", "-W", "-s", os.path.join(work, "team.key"), "-m", str(tmp_path / "release.json"), "-t", "old"], str(tmp_path))
+        signature = open(tmp_path / "release.json.minisig", "rb").read()
+        config = put_blob(registry.url, "fleet/models", release)
+        sig = put_blob(registry.url, "fleet/models", signature)
+        oci = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                          "artifactType": "application/vnd.outpost.release.v1+json",
+                          "config": {"mediaType": "application/vnd.outpost.release.manifest.v1+json", "digest": config[0], "size": config[1]},
+                          "layers": [{"mediaType": "application/vnd.outpost.release.signature.v1+minisign", "digest": sig[0], "size": sig[1]}]}).encode()
+        subprocess.run(["curl", "-sf", "-X", "PUT", "-H", "Content-Type: application/vnd.oci.image.manifest.v1+json", "--data-binary", "@-",
+                        f"{registry.url}/v2/fleet/models/manifests/stable"], input=oci, check=True)
+        site.cli("sync", "now")
+        wait_until(lambda: "expired at 2026-01-02T00:00:00Z" in (site.status()["last_error"] or ""), what="the expired release refused")
+        assert site.active() == ["1.0.0"] and site.completes()
+        assert 'outpost_sync_refused_total{reason="expired"}' in site.daemon.get("/metrics")[1]
+
+        # A release naming 1.1.0 whose model blob the registry alters: refused, retried later, nothing activated.
+        push(work, registry, "1.1.0")
+        blobs = os.path.join(registry.root, "docker", "registry", "v2", "blobs", "sha256")
+        model_digest = subprocess.run(["sha256sum", smollm2_path()], capture_output=True, text=True, check=True).stdout.split()[0]
+        data = os.path.join(blobs, model_digest[:2], model_digest, "data")
+        with open(data, "r+b") as f:
+            f.seek(4096)
+            byte = f.read(1)
+            f.seek(4096)
+            f.write(bytes([byte[0] ^ 1]))
+        # 1.1.0 shares 1.0.0's model blob; remove the site's copy of the staging so it must fetch it again.
+        publish(work, registry, "assistant-1.1.0")
+        site.cli("sync", "now")
+        wait_until(lambda: "arrived with digest" in (site.status()["last_error"] or ""), what="the altered blob refused")
+        assert site.active() == ["1.0.0"] and site.completes()
+        assert "1.1.0" not in [r["version"] for r in json.loads(site.cli("versions", "--json").stdout)]
+        assert 'outpost_sync_refused_total{reason="digest"}' in site.daemon.get("/metrics")[1]
+        site.daemon.stop()
+    finally:
+        registry.stop()
+
+
+def test_the_agent_uses_its_client_certificate_and_a_down_registry_backs_off(central, workdir, tmp_path):
+    work, _ = central
+    registry = Registry(str(tmp_path), tls=True, auth=False, client_certificates=True)
+    try:
+        tls = ["--ca-file", str(tmp_path / "ca.pem"), "--cert", str(tmp_path / "client.pem"), "--key", str(tmp_path / "client.key")]
+        ok([OUTPOST, "bundle", "push", "assistant-1.0.0.tar", "--registry", registry.url, "--repository", "fleet/models",
+            "--tag", "assistant-1.0.0", *tls], work)
+        ok([OUTPOST, "release", "publish", "--registry", registry.url, "--repository", "fleet/models", "--channel", "stable",
+            "--secret-key", "team.key", "assistant=assistant-1.0.0", *tls], work)
+        # Without the certificate: refused, and the agent says so.
+        site = Site(workdir, (work, registry), extra=f'ca_file = "{tmp_path}/ca.pem"\n')
+        site.start()
+        error = wait_until(lambda: site.status()["last_error"], what="the TLS refusal")
+        assert site.active() == [] and site.daemon.get("/v1/health")[0] == 200, error
+        site.daemon.stop()
+        site.config += f'client_certificate = "{tmp_path}/client.pem"\nclient_key = "{tmp_path}/client.key"\n'
+        site.start()
+        wait_until(lambda: site.active() == ["1.0.0"], what="1.0.0 active over mutual TLS")
+        assert site.completes()
+        site.daemon.stop()
+    finally:
+        registry.stop()
+    # The registry is gone: failures back off (5 s, then 10 s...) instead of hammering, and serving goes on.
+    site.start()
+    wait_until(lambda: site.status()["failures"] >= 1, what="a failed check")
+    attempts = site.status()["attempts"]
+    for _ in range(10):
+        assert site.daemon.get("/v1/health")[0] == 200 and site.completes()
+        time.sleep(0.3)
+    assert site.status()["attempts"] <= attempts + 1, site.status()
+    assert site.status()["state"] == "backing off"
+    site.daemon.stop()
