@@ -297,3 +297,102 @@ def test_the_agent_uses_its_client_certificate_and_a_down_registry_backs_off(cen
     assert site.status()["attempts"] <= attempts + 1, site.status()
     assert site.status()["state"] == "backing off"
     site.daemon.stop()
+
+
+class Proxy:
+    """A forward HTTP proxy (absolute-URI requests, as libcurl sends them through http_proxy) that can cut the
+    first transfer of a blob after `cut_after` bytes: a link that drops mid-download."""
+
+    def __init__(self, cut_after=None):
+        import http.client
+        import http.server
+        import threading
+        import urllib.parse
+
+        self.requests = []
+        self.blob_bytes = 0
+        self.cut_after = cut_after
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def forward(self):
+                url = urllib.parse.urlsplit(self.path)
+                proxy.requests.append((self.command, url.path, self.headers.get("Range")))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                upstream = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
+                upstream.request(self.command, url.path + (f"?{url.query}" if url.query else ""), body=body, headers=headers)
+                response = upstream.getresponse()
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in ("connection", "transfer-encoding"):
+                        self.send_header(key, value)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                is_blob = self.command == "GET" and "/blobs/sha256:" in url.path
+                sent = 0
+                while True:
+                    chunk = response.read(65536)
+                    if not chunk:
+                        break
+                    if is_blob and proxy.cut_after is not None and sent + len(chunk) > proxy.cut_after:
+                        # Drop the link half-way, once.
+                        self.wfile.write(chunk[: proxy.cut_after - sent])
+                        proxy.blob_bytes += proxy.cut_after - sent
+                        proxy.cut_after = None
+                        self.close_connection = True
+                        return
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+                    if is_blob:
+                        proxy.blob_bytes += len(chunk)
+                self.close_connection = True
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = forward
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def test_through_a_proxy_and_a_link_dropped_mid_blob(central, workdir):
+    work, registry = central
+    push(work, registry, "1.0.0")
+    publish(work, registry, "assistant-1.0.0", channel="proxied")
+    size = os.path.getsize(smollm2_path())
+    proxy = Proxy(cut_after=size // 3)
+    try:
+        # The CLI honours http_proxy, and no_proxy bypasses it.
+        env = dict(os.environ, http_proxy=proxy.url)
+        out = subprocess.run([OUTPOST, "release", "show", "--registry", registry.url, "--repository", "fleet/models", "--channel", "proxied"],
+                             env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and proxy.requests, (out.stderr, proxy.requests)
+        seen = len(proxy.requests)
+        env["no_proxy"] = "127.0.0.1"
+        out = subprocess.run([OUTPOST, "release", "show", "--registry", registry.url, "--repository", "fleet/models", "--channel", "proxied"],
+                             env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and len(proxy.requests) == seen
+
+        # The agent through the proxy; the proxy drops the model blob a third of the way in, once.
+        site = Site(workdir, central)
+        site.config = site.config.replace('channel = "stable"', 'channel = "proxied"')
+        site.daemon = Daemon(workdir, site.config, env={"http_proxy": proxy.url},
+                             extra_args=("--store-key-file", os.path.join(workdir, "store.key"))).start()
+        wait_until(lambda: site.active() == ["1.0.0"], timeout=180, what="1.0.0 active through the proxy")
+        ranges = [r for method, path, r in proxy.requests if method == "GET" and "/blobs/" in path and r]
+        assert ranges and ranges[0].startswith("bytes="), proxy.requests
+        # The whole model crossed the proxy once: a third, cut, then the rest from where it stopped.
+        assert size <= proxy.blob_bytes < 1.2 * size, (proxy.blob_bytes, size)
+        assert site.completes()
+        site.daemon.stop()
+    finally:
+        proxy.stop()
