@@ -303,7 +303,7 @@ class Proxy:
     """A forward HTTP proxy (absolute-URI requests, as libcurl sends them through http_proxy) that can cut the
     first transfer of a blob after `cut_after` bytes: a link that drops mid-download."""
 
-    def __init__(self, cut_after=None):
+    def __init__(self, cut_after=None, seconds_per_chunk=0.0):
         import http.client
         import http.server
         import threading
@@ -312,6 +312,7 @@ class Proxy:
         self.requests = []
         self.blob_bytes = 0
         self.cut_after = cut_after
+        self.seconds_per_chunk = seconds_per_chunk
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -346,6 +347,8 @@ class Proxy:
                         self.close_connection = True
                         return
                     self.wfile.write(chunk)
+                    if is_blob and proxy.seconds_per_chunk:
+                        time.sleep(proxy.seconds_per_chunk)
                     sent += len(chunk)
                     if is_blob:
                         proxy.blob_bytes += len(chunk)
@@ -396,3 +399,69 @@ def test_through_a_proxy_and_a_link_dropped_mid_blob(central, workdir):
         site.daemon.stop()
     finally:
         proxy.stop()
+
+
+def test_serving_goes_on_while_a_slow_link_downloads(central, workdir):
+    """A registry behind a slow link (64 KiB every 20 ms, about 3 MB/s): the download takes tens of seconds and
+    the agent answers health and completions promptly the whole time."""
+    work, registry = central
+    push(work, registry, "1.0.0")
+    push(work, registry, "1.1.0")
+    publish(work, registry, "assistant-1.0.0", channel="slow")
+    proxy = Proxy(seconds_per_chunk=0.02)
+    try:
+        site = Site(workdir, central)
+        site.config = site.config.replace('channel = "stable"', 'channel = "slow"')
+        site.daemon = Daemon(workdir, site.config, env={"http_proxy": proxy.url},
+                             extra_args=("--store-key-file", os.path.join(workdir, "store.key"))).start()
+        wait_until(lambda: site.status().get("downloading"), what="the download under way")
+        slowest = 0.0
+        while site.status().get("downloading"):
+            started = time.monotonic()
+            assert site.daemon.get("/v1/health")[0] == 200
+            slowest = max(slowest, time.monotonic() - started)
+            time.sleep(0.2)
+        wait_until(lambda: site.active() == ["1.0.0"], timeout=180, what="1.0.0 active")
+        assert slowest < 0.5, slowest
+        site.daemon.stop()
+    finally:
+        proxy.stop()
+
+
+def test_a_registry_answering_500_is_retried_with_backoff(workdir, central):
+    """A registry whose repository answers 500: the error is reported, checks back off, serving goes on."""
+    import http.server
+    import threading
+
+    hits = []
+
+    class Broken(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(time.monotonic())
+            status = 200 if self.path == "/v2/" else 500
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        site = Site(workdir, central)
+        site.config = site.config.replace(central[1].url, f"http://127.0.0.1:{server.server_address[1]}")
+        site.start()
+        status = wait_until(lambda: (lambda s: s if s["last_error"] else None)(site.status()), what="the 500 seen")
+        assert "500" in status["last_error"], status
+        before = len(hits)
+        for _ in range(10):
+            assert site.daemon.get("/v1/health")[0] == 200
+            time.sleep(0.3)
+        # interval_seconds = 2, but after a failure the next check waits about 5 s.
+        assert len(hits) <= before + 2, (before, len(hits))
+        site.daemon.stop()
+    finally:
+        server.shutdown()
