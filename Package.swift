@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Inference", dependencies: ["GGUF", "Kernels", "CKernels", "Tokenizer"], swiftSettings: strict),
         // The systems side.
         .target(name: "Systemd", dependencies: ["CSystemd", "Platform"], swiftSettings: strict),
-        .target(name: "Telemetry", dependencies: ["Platform"], swiftSettings: strict),
+        .target(name: "Telemetry", dependencies: ["Platform", "JSON"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Platform"], swiftSettings: strict),
         .target(name: "Config", dependencies: ["Platform"], swiftSettings: strict),
         .target(name: "Bundles", dependencies: ["Platform", "JSON", "Sodium"], swiftSettings: strict),

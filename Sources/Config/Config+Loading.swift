@@ -168,6 +168,11 @@ extension Config {
                 config.syncAuthFile = try value.absolutePath(maxBytes: 4095)
             },
         ]),
+        Section(name: "telemetry", settings: [
+            Setting(key: "spool_max_mb") { config, value throws(TOMLError) in
+                config.spoolMaxMiB = Int(try value.integer(in: 1...(1 << 20)))
+            },
+        ]),
         Section(name: "log", settings: [
             Setting(key: "level") { config, value throws(TOMLError) in
                 config.logLevel = try value.named(LogSeverity.allCases, \.name)

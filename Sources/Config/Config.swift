@@ -85,6 +85,11 @@ public struct Config: Equatable, Sendable {
     /// A `user:password` file, when the credential outpost-registry.auth is not given.
     public var syncAuthFile: String?
 
+    // [telemetry]
+    /// MiB the telemetry spool may hold on disk; when full, the oldest metric snapshots and request summaries go
+    /// first, audit events last.
+    public var spoolMaxMiB = 256
+
     /// The defaults.
     public init() {}
 }

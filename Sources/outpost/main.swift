@@ -245,6 +245,7 @@ commands.append(BundleCommands.group)
 commands += StoreCommands.commands
 commands.append(RegistryCommands.releaseGroup)
 commands.append(StoreCommands.syncGroup)
+commands.append(TelemetryCommands.group)
 
 let overview = """
     Usage: outpost COMMAND [OPTIONS]

@@ -29,6 +29,9 @@ final class ConfigTests: XCTestCase {
         keep_versions = 3
         min_free_mb = 0
 
+        [telemetry]
+        spool_max_mb = 64
+
         [sync]
         registry = "https://registry.example.com:5000"
         repository = "fleet/models"
@@ -95,6 +98,7 @@ final class ConfigTests: XCTestCase {
         expected.syncClientKey = "/etc/outpost/site.key"
         expected.syncMaxBytesPerSecond = 1_000_000
         expected.syncAuthFile = "/etc/outpost/registry.auth"
+        expected.spoolMaxMiB = 64
         XCTAssertEqual(try Config.parse(Self.fullExample, file: "c.toml"), expected)
     }
 
@@ -197,7 +201,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testUnknownTablesAndKeys() {
-        let sections = "expected one of: access, agent, bundles, log, models, server, store, sync"
+        let sections = "expected one of: access, agent, bundles, log, models, server, store, sync, telemetry"
         let serverKeys = "expected one of: header_timeout_seconds, idle_timeout_seconds, max_body_bytes, max_connections, shutdown_timeout_seconds, socket, socket_mode"
         assertError("[sever]\nsocket = \"/x\"", "c.toml:1:2: unknown table 'sever'; \(sections)")
         assertError("[models.\"my-model\"]\ncontext = 64", "c.toml:1:9: models.my-model needs a path or a bundle")

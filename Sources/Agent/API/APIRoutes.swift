@@ -58,11 +58,12 @@ protocol AgentState: Sendable {
 enum APIRoutes {
     static func make(state: any AgentState, metrics: AgentMetrics, serving: ServingMetrics, debugRoutes: Bool, models: ModelManager,
                      limiter: RateLimiter, admin: AccessPolicy, actions: AdminActions, logger: LoggerBox,
-                     store: BundleAdmin? = nil, storeClosedReason: String = "no store key", sync: SyncEngine? = nil) -> Router {
+                     store: BundleAdmin? = nil, storeClosedReason: String = "no store key", sync: SyncEngine? = nil,
+                     spool: Spool? = nil) -> Router {
         var router = Router()
         OpenAIRoutes.add(to: &router, models: models, metrics: serving, limiter: limiter, logger: logger)
         AdminRoutes.add(to: &router, policy: admin, actions: actions, denied: serving.adminDenied, logger: logger,
-                        store: store, storeClosedReason: storeClosedReason, sync: sync)
+                        store: store, storeClosedReason: storeClosedReason, sync: sync, spool: spool)
         let health = HTTPResponse.json(.ok, "{\"status\":\"ok\"}")
         router.add(.get, "/v1/health") { _, writer in writer.respond(health) }
 

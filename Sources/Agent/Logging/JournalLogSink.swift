@@ -26,11 +26,12 @@ struct StandardErrorWriter {
 
 enum LogSetup {
     /// Journald when asked for, or when `auto` and stderr is the journal; readable lines on stderr otherwise.
-    static func makeLogger(level: LogSeverity, format: LogFormat, identifier: String) -> Logger {
+    /// With `spool`, audit events and warnings are also kept there for the central collector.
+    static func makeLogger(level: LogSeverity, format: LogFormat, identifier: String, spool: Spool? = nil) -> Logger {
         let useJournal = format == .journal || (format == .auto && Journal.isStandardErrorJournal())
         let sink: any LogSink = useJournal
             ? JournalLogSink(identifier: identifier)
             : TextLogSink(write: { StandardErrorWriter.write($0) })
-        return Logger(minimum: level, sink: sink)
+        return Logger(minimum: level, sink: spool.map { SpoolingLogSink(next: sink, spool: $0) } ?? sink)
     }
 }

@@ -27,6 +27,7 @@ public final class AgentService: @unchecked Sendable {
     /// The same, for the store's queue.
     private let sharedConfig: SharedConfig
     private var store: Store?
+    private var spool: Spool?
 
     private init(options: DaemonOptions, config: Config) {
         self.options = options
@@ -65,6 +66,16 @@ public final class AgentService: @unchecked Sendable {
         } catch {
             log.error("cannot create the state directory: \(error)", [LogField("STATE_DIR", config.stateDirectory)])
             return AgentExit.failure
+        }
+        // The telemetry spool: audit events and warnings are kept there from now on, through restarts and days offline.
+        do {
+            let spool = try Spool(directory: config.stateDirectory + "/spool", maxBytes: Int64(config.spoolMaxMiB) << 20)
+            self.spool = spool
+            logger.replace(LogSetup.makeLogger(level: config.logLevel, format: config.logFormat, identifier: "outpostd", spool: spool))
+            let status = spool.status
+            if status.corrupt > 0 { log.warning("telemetry spool: \(status.corrupt) damaged record(s) skipped", [LogField("SPOOL", spool.directory)]) }
+        } catch {
+            log.error("telemetry spool unavailable; audit events go to the journal only: \(error)", [LogField("STATE_DIR", config.stateDirectory)])
         }
         let socket: ListeningSocket
         do {
@@ -113,7 +124,7 @@ public final class AgentService: @unchecked Sendable {
         let sync = AgentSync.make(config: config, store: store, admin: bundleAdmin, shared: sharedConfig, logger: logger, metrics: metrics)
         let router = APIRoutes.make(state: state, metrics: metrics, serving: serving, debugRoutes: debug, models: manager, limiter: limiter,
                                     admin: admin, actions: actions, logger: logger, store: bundleAdmin,
-                                    storeClosedReason: (bundles as? UnavailableBundles)?.reason ?? "", sync: sync)
+                                    storeClosedReason: (bundles as? UnavailableBundles)?.reason ?? "", sync: sync, spool: spool)
         let server: HTTPServer
         do {
             server = try HTTPServer(listener: socket.descriptor, configuration: httpConfiguration(config),
@@ -145,7 +156,12 @@ public final class AgentService: @unchecked Sendable {
         server.onProtocolError = { status in metrics.protocolErrors.labels(String(status.code)).inc() }
         let watchdog = WatchdogFeeder(notifier: notifier)
         server.tickInterval = watchdog.tickInterval
-        server.onTick = { watchdog.feedIfDue() }
+        let spool = self.spool
+        server.onTick = {
+            watchdog.feedIfDue()
+            // Group commit of what was spooled since the last tick (audit events are already durable).
+            try? spool?.commit()
+        }
         do {
             try server.watch(signals.descriptor) { [self] in
                 while let signal = signals.next() {
@@ -195,7 +211,7 @@ public final class AgentService: @unchecked Sendable {
             let fresh = try options.loadConfig()
             let restartNeeded = Self.keysNeedingRestart(old: config, new: fresh)
             config = fresh
-            logger.replace(LogSetup.makeLogger(level: fresh.logLevel, format: fresh.logFormat, identifier: "outpostd"))
+            logger.replace(LogSetup.makeLogger(level: fresh.logLevel, format: fresh.logFormat, identifier: "outpostd", spool: spool))
             metrics.reloads.labels("ok").inc()
             if restartNeeded.isEmpty {
                 log.notice("configuration reloaded", [LogField("CONFIG", options.configPath)])
