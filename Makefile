@@ -44,7 +44,7 @@ deps:
 
 test-deps: deps
 	$(call apt_install,$(TEST_APT))
-	@$(PYTHON) -c "import pytest, openai, httpx" 2>/dev/null || $(PYTHON) -m pip install -q "pytest>=7" openai httpx
+	@$(PYTHON) -c "import pytest, openai, httpx, opentelemetry.proto" 2>/dev/null || $(PYTHON) -m pip install -q "pytest>=7" openai httpx opentelemetry-proto
 
 # The commit goes into the binary through a generated header, rewritten only when it changes.
 buildinfo:

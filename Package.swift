@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Bundles", dependencies: ["Platform", "JSON", "Sodium"], swiftSettings: strict),
         .target(name: "Store", dependencies: ["Platform", "JSON", "Sodium", "Bundles"], swiftSettings: strict),
         .target(name: "Net", dependencies: ["CCurl", "Platform"], swiftSettings: strict),
-        .target(name: "Sync", dependencies: ["Platform", "JSON", "Sodium", "Bundles", "Net"], swiftSettings: strict),
+        .target(name: "Sync", dependencies: ["Platform", "JSON", "Sodium", "Bundles", "Net", "Telemetry"], swiftSettings: strict),
         .target(
             name: "Serving",
             dependencies: ["Platform", "Telemetry", "Config", "GGUF", "Tokenizer", "Inference"],

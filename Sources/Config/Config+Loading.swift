@@ -172,6 +172,33 @@ extension Config {
             Setting(key: "spool_max_mb") { config, value throws(TOMLError) in
                 config.spoolMaxMiB = Int(try value.integer(in: 1...(1 << 20)))
             },
+            Setting(key: "endpoint") { config, value throws(TOMLError) in
+                let url = try value.string()
+                guard (url.hasPrefix("https://") || url.hasPrefix("http://")) && url.utf8.count <= 2048 && !url.contains(" ") else {
+                    throw value.error("must be an https:// (or, on a loopback address, http://) URL, found \"\(url)\"")
+                }
+                config.telemetryEndpoint = url
+            },
+            Setting(key: "export_interval_seconds") { config, value throws(TOMLError) in
+                config.exportIntervalSeconds = Int(try value.integer(in: 1...86_400))
+            },
+            Setting(key: "site_id") { config, value throws(TOMLError) in
+                let id = try value.string()
+                guard (1...128).contains(id.utf8.count) else { throw value.error("must be 1 to 128 bytes") }
+                config.siteID = id
+            },
+            Setting(key: "allow_insecure") { config, value throws(TOMLError) in
+                config.telemetryAllowInsecure = try value.bool()
+            },
+            Setting(key: "ca_file") { config, value throws(TOMLError) in
+                config.telemetryCAFile = try value.absolutePath(maxBytes: 4095)
+            },
+            Setting(key: "client_certificate") { config, value throws(TOMLError) in
+                config.telemetryClientCertificate = try value.absolutePath(maxBytes: 4095)
+            },
+            Setting(key: "client_key") { config, value throws(TOMLError) in
+                config.telemetryClientKey = try value.absolutePath(maxBytes: 4095)
+            },
         ]),
         Section(name: "log", settings: [
             Setting(key: "level") { config, value throws(TOMLError) in

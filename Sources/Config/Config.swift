@@ -89,6 +89,15 @@ public struct Config: Equatable, Sendable {
     /// MiB the telemetry spool may hold on disk; when full, the oldest metric snapshots and request summaries go
     /// first, audit events last.
     public var spoolMaxMiB = 256
+    /// The central collector's OTLP/HTTP base URL; none: the spool keeps everything locally.
+    public var telemetryEndpoint: String?
+    public var exportIntervalSeconds = 60
+    /// Names this site in what the collector receives (default: the host name).
+    public var siteID: String?
+    public var telemetryAllowInsecure = false
+    public var telemetryCAFile: String?
+    public var telemetryClientCertificate: String?
+    public var telemetryClientKey: String?
 
     /// The defaults.
     public init() {}

@@ -31,6 +31,13 @@ final class ConfigTests: XCTestCase {
 
         [telemetry]
         spool_max_mb = 64
+        endpoint = "https://collector.example.com:4318"
+        export_interval_seconds = 30
+        site_id = "shop-42"
+        allow_insecure = false
+        ca_file = "/etc/outpost/collector-ca.pem"
+        client_certificate = "/etc/outpost/site.pem"
+        client_key = "/etc/outpost/site.key"
 
         [sync]
         registry = "https://registry.example.com:5000"
@@ -99,6 +106,12 @@ final class ConfigTests: XCTestCase {
         expected.syncMaxBytesPerSecond = 1_000_000
         expected.syncAuthFile = "/etc/outpost/registry.auth"
         expected.spoolMaxMiB = 64
+        expected.telemetryEndpoint = "https://collector.example.com:4318"
+        expected.exportIntervalSeconds = 30
+        expected.siteID = "shop-42"
+        expected.telemetryCAFile = "/etc/outpost/collector-ca.pem"
+        expected.telemetryClientCertificate = "/etc/outpost/site.pem"
+        expected.telemetryClientKey = "/etc/outpost/site.key"
         XCTAssertEqual(try Config.parse(Self.fullExample, file: "c.toml"), expected)
     }
 

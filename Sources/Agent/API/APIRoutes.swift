@@ -59,11 +59,11 @@ enum APIRoutes {
     static func make(state: any AgentState, metrics: AgentMetrics, serving: ServingMetrics, debugRoutes: Bool, models: ModelManager,
                      limiter: RateLimiter, admin: AccessPolicy, actions: AdminActions, logger: LoggerBox,
                      store: BundleAdmin? = nil, storeClosedReason: String = "no store key", sync: SyncEngine? = nil,
-                     spool: Spool? = nil) -> Router {
+                     spool: Spool? = nil, exporter: TelemetryExporter? = nil) -> Router {
         var router = Router()
         OpenAIRoutes.add(to: &router, models: models, metrics: serving, limiter: limiter, logger: logger)
         AdminRoutes.add(to: &router, policy: admin, actions: actions, denied: serving.adminDenied, logger: logger,
-                        store: store, storeClosedReason: storeClosedReason, sync: sync, spool: spool)
+                        store: store, storeClosedReason: storeClosedReason, sync: sync, spool: spool, exporter: exporter)
         let health = HTTPResponse.json(.ok, "{\"status\":\"ok\"}")
         router.add(.get, "/v1/health") { _, writer in writer.respond(health) }
 

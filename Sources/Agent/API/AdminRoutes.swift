@@ -19,7 +19,7 @@ struct AdminActions: Sendable {
 
 enum AdminRoutes {
     static func add(to router: inout Router, policy: AccessPolicy, actions: AdminActions, denied: CounterFamily, logger: LoggerBox,
-                    store: BundleAdmin?, storeClosedReason: String, sync: SyncEngine?, spool: Spool?) {
+                    store: BundleAdmin?, storeClosedReason: String, sync: SyncEngine?, spool: Spool?, exporter: TelemetryExporter?) {
         @Sendable func allowed(_ request: HTTPRequest, _ writer: ResponseWriter, _ what: String) -> Bool {
             guard !policy.allows(request.peer) else { return true }
             denied.labels(what).inc()
@@ -28,7 +28,7 @@ enum AdminRoutes {
             return false
         }
         StoreRoutes.add(to: &router, admin: store, closedReason: storeClosedReason, sync: sync, allowed: allowed)
-        TelemetryRoutes.add(to: &router, spool: spool, allowed: allowed)
+        TelemetryRoutes.add(to: &router, spool: spool, exporter: exporter, allowed: allowed)
         router.add(.post, "/v1/admin/reload") { request, writer in
             guard allowed(request, writer, "reload") else { return }
             actions.reload(writer)

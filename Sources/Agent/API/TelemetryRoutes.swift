@@ -1,8 +1,9 @@
 // /v1/admin/telemetry: the spool's state, and its records for a site admin who reads them locally.
-//   GET /v1/admin/telemetry                                 backlog, oldest undelivered, drops by kind, damage
+//   GET /v1/admin/telemetry                                 backlog, oldest undelivered, drops by kind, damage, export
 //   GET /v1/admin/telemetry/records[?kind=K][&limit=N]      undelivered records, oldest first, one JSON per line
 import HTTP
 import JSON
+import Sync
 import Telemetry
 
 enum TelemetryRoutes {
@@ -15,8 +16,9 @@ enum TelemetryRoutes {
         let spoolBytes: Int64
         let spoolMaxBytes: Int64
         let endpoint: String?
+        let export: TelemetryExporter.Status?
         enum CodingKeys: String, CodingKey {
-            case dropped, corrupt, endpoint
+            case dropped, corrupt, endpoint, export
             case backlogRecords = "backlog_records"
             case backlogBytes = "backlog_bytes"
             case oldestUndelivered = "oldest_undelivered"
@@ -34,6 +36,7 @@ enum TelemetryRoutes {
             try c.encode(spoolBytes, forKey: .spoolBytes)
             try c.encode(spoolMaxBytes, forKey: .spoolMaxBytes)
             try c.encode(endpoint, forKey: .endpoint)
+            try c.encode(export, forKey: .export)
         }
     }
 
@@ -44,7 +47,8 @@ enum TelemetryRoutes {
         let payload: String?
     }
 
-    static func add(to router: inout Router, spool: Spool?, allowed: @escaping @Sendable (HTTPRequest, ResponseWriter, String) -> Bool) {
+    static func add(to router: inout Router, spool: Spool?, exporter: TelemetryExporter?,
+                    allowed: @escaping @Sendable (HTTPRequest, ResponseWriter, String) -> Bool) {
         router.add(.get, "/v1/admin/telemetry") { request, writer in
             guard allowed(request, writer, "telemetry") else { return }
             guard let spool else {
@@ -54,7 +58,8 @@ enum TelemetryRoutes {
             let status = spool.status
             writer.respond(.json(.ok, JSONWriter.encode(StatusAnswer(
                 backlogRecords: status.backlogRecords, backlogBytes: status.backlogBytes, oldestUndelivered: status.oldestUndelivered,
-                dropped: status.dropped, corrupt: status.corrupt, spoolBytes: status.bytes, spoolMaxBytes: spool.maxBytes, endpoint: nil))))
+                dropped: status.dropped, corrupt: status.corrupt, spoolBytes: status.bytes, spoolMaxBytes: spool.maxBytes,
+                endpoint: exporter?.endpoint, export: exporter?.status))))
         }
         router.add(.get, "/v1/admin/telemetry/records") { request, writer in
             guard allowed(request, writer, "telemetry") else { return }

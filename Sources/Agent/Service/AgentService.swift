@@ -122,9 +122,11 @@ public final class AgentService: @unchecked Sendable {
                         operations: metrics.storeOperations)
         }
         let sync = AgentSync.make(config: config, store: store, admin: bundleAdmin, shared: sharedConfig, logger: logger, metrics: metrics)
+        let exporter = AgentTelemetry.make(config: config, spool: spool, logger: logger)
         let router = APIRoutes.make(state: state, metrics: metrics, serving: serving, debugRoutes: debug, models: manager, limiter: limiter,
                                     admin: admin, actions: actions, logger: logger, store: bundleAdmin,
-                                    storeClosedReason: (bundles as? UnavailableBundles)?.reason ?? "", sync: sync, spool: spool)
+                                    storeClosedReason: (bundles as? UnavailableBundles)?.reason ?? "", sync: sync, spool: spool,
+                                    exporter: exporter)
         let server: HTTPServer
         do {
             server = try HTTPServer(listener: socket.descriptor, configuration: httpConfiguration(config),
@@ -180,7 +182,11 @@ public final class AgentService: @unchecked Sendable {
         watchdog.feedIfDue()
         // Sync starts once serving does: it never delays the first request.
         sync?.start()
-        defer { sync?.stop() }
+        exporter?.start()
+        defer {
+            sync?.stop()
+            exporter?.stop()
+        }
         server.run()
         log.notice("stopped", [LogField("OPEN_CONNECTIONS", String(server.openConnections))])
         return AgentExit.success

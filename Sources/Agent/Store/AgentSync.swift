@@ -101,3 +101,32 @@ enum AgentSync {
         }
     }
 }
+
+enum AgentTelemetry {
+    /// The exporter for `[telemetry] endpoint`, or nil (the spool keeps everything locally).
+    static func make(config: Config, spool: Spool?, logger: LoggerBox) -> TelemetryExporter? {
+        guard let endpoint = config.telemetryEndpoint else { return nil }
+        guard let spool else {
+            logger.current.error("telemetry export is off: the spool is not open")
+            return nil
+        }
+        var options = NetOptions()
+        options.caFile = config.telemetryCAFile
+        options.clientCertificate = config.telemetryClientCertificate
+        options.clientKey = config.telemetryClientKey
+        options.userAgent = "outpost/\(BuildInfo.version)"
+        let host = SystemInfo.hostName
+        let resource = [("service.name", "outpostd"), ("service.version", BuildInfo.version), ("host.name", host),
+                        ("outpost.site_id", config.siteID ?? host)]
+        do {
+            let exporter = try TelemetryExporter(spool: spool, endpoint: endpoint, options: options, allowInsecure: config.telemetryAllowInsecure,
+                                                 resource: resource, version: BuildInfo.version,
+                                                 intervalSeconds: Double(config.exportIntervalSeconds))
+            logger.current.notice("telemetry: exporting to \(endpoint) every \(config.exportIntervalSeconds) s", [LogField("ENDPOINT", endpoint)])
+            return exporter
+        } catch {
+            logger.current.error("telemetry export is off: \(error)")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,131 @@
+// Delivering the telemetry spool to the central collector over OTLP/HTTP JSON: every interval (with jitter) the
+// undelivered records go in batches, oldest first, to `<endpoint>/v1/logs`; the spool's cursor moves only after
+// the collector acknowledged (2xx). A 400 means the batch would never be accepted: it is dropped and counted. A
+// 429 or 503 with Retry-After is honoured; other failures back off exponentially. Offline for days is normal.
+import Dispatch
+import Net
+import Platform
+import Synchronization
+import Telemetry
+
+public final class TelemetryExporter: Sendable {
+    public struct Status: Sendable, Encodable {
+        public var endpoint: String
+        public var lastExport: String?
+        public var lastError: String?
+        public var exportedRecords = 0
+        public var droppedRecords = 0
+        enum CodingKeys: String, CodingKey {
+            case endpoint
+            case lastExport = "last_export"
+            case lastError = "last_error"
+            case exportedRecords = "exported_records"
+            case droppedRecords = "dropped_records"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(endpoint, forKey: .endpoint)
+            try c.encode(lastExport, forKey: .lastExport)
+            try c.encode(lastError, forKey: .lastError)
+            try c.encode(exportedRecords, forKey: .exportedRecords)
+            try c.encode(droppedRecords, forKey: .droppedRecords)
+        }
+    }
+
+    let spool: Spool
+    public let endpoint: String
+    let net: NetClient
+    let resource: [(String, String)]
+    let version: String
+    let intervalSeconds: Double
+    let batchSize: Int
+    private let state: Mutex<Status>
+    private let wake = DispatchSemaphore(value: 0)
+    private let stopping = Atomic<Bool>(false)
+
+    public init(spool: Spool, endpoint: String, options: NetOptions, allowInsecure: Bool, resource: [(String, String)], version: String,
+                intervalSeconds: Double, batchSize: Int = 500) throws(RegistryError) {
+        var base = endpoint
+        while base.hasSuffix("/") { base.removeLast() }
+        guard base.hasPrefix("https://") || (base.hasPrefix("http://") && (allowInsecure || RegistryClient.isLoopback(base))) else {
+            throw RegistryError("the telemetry endpoint must be https:// (http:// only on a loopback address or with allow_insecure), got \(endpoint)")
+        }
+        self.spool = spool
+        self.endpoint = base
+        net = NetClient(options: options)
+        self.resource = resource
+        self.version = version
+        self.intervalSeconds = intervalSeconds
+        self.batchSize = batchSize
+        state = Mutex(Status(endpoint: base))
+    }
+
+    public var status: Status { state.withLock { $0 } }
+
+    public func start() {
+        DispatchQueue(label: "outpost.telemetry").async { [self] in loop() }
+    }
+
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        wake.signal()
+    }
+
+    public func exportNow() { wake.signal() }
+
+    private func loop() {
+        var failures = 0
+        while !stopping.load(ordering: .relaxed) {
+            var delay = intervalSeconds * Double.random(in: 0.9...1.1)
+            switch exportOnce() {
+            case .success:
+                failures = 0
+            case .failure(let error):
+                failures += 1
+                delay = min(delay, 5 * Double(1 << min(failures - 1, 10)) * Double.random(in: 0.8...1.2))
+                if let asked = error.retryAfter { delay = max(delay, asked) }
+            }
+            _ = wake.wait(timeout: .now() + delay)
+        }
+    }
+
+    /// Sends every undelivered log record, batch by batch, until the spool has none or a batch fails.
+    @discardableResult
+    public func exportOnce() -> Result<Void, RegistryError> {
+        while true {
+            let batch = spool.pending(limit: batchSize).filter { $0.kind == .audit || $0.kind == .warning }
+            guard !batch.isEmpty else { return .success(()) }
+            let body = OTLPLogs.request(batch, resource: resource, version: version)
+            let response: NetResponse
+            do {
+                response = try net.perform(NetRequest("POST", endpoint + "/v1/logs", headers: [("Content-Type", "application/json")], body: .bytes(body)))
+            } catch {
+                return fail(RegistryError(error.message, transient: error.transient))
+            }
+            switch response.status {
+            case 200..<300:
+                do {
+                    try spool.acknowledge(batch)
+                } catch {
+                    return fail(RegistryError(error.message))
+                }
+                let now = UTCTimestamp.format(wholeSeconds: Int64(Clock.wallSeconds()))
+                state.withLock { $0.lastExport = now; $0.exportedRecords += batch.count; $0.lastError = nil }
+            case 400:
+                // The collector will never take this batch: drop it, counted, rather than block everything after it.
+                try? spool.acknowledge(batch)
+                state.withLock { $0.droppedRecords += batch.count }
+                return fail(RegistryError("the collector refused a batch of \(batch.count) records (400): \(response.text.prefix(200)); dropped"))
+            default:
+                let retryAfter = response.header("Retry-After").flatMap { Double($0.filter { $0 != " " }) }
+                return fail(RegistryError("the collector answered \(response.status)", transient: true, retryAfter: retryAfter))
+            }
+        }
+    }
+
+    private func fail(_ error: RegistryError) -> Result<Void, RegistryError> {
+        state.withLock { $0.lastError = error.message }
+        return .failure(error)
+    }
+}
