@@ -83,6 +83,8 @@ enum AgentStore {
     /// Verifies every active version's signed bundle.json against today's trusted keys and threshold; one that
     /// fails (a key withdrawn, an expiry passed) is set aside for the previous good version.
     static func recheck(_ store: Store, bundles: StoreBundles, config: Config, log: Logger) {
+        // Nothing active, nothing to check (and no need for trusted keys yet).
+        guard store.catalog.models.values.contains(where: { $0.active != nil }) else { return }
         let verifier: BundleVerifier
         do {
             verifier = try AgentStore.verifier(config)
