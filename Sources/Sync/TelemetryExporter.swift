@@ -3,6 +3,7 @@
 // the collector acknowledged (2xx). A 400 means the batch would never be accepted: it is dropped and counted. A
 // 429 or 503 with Retry-After is honoured; other failures back off exponentially. Offline for days is normal.
 import Dispatch
+import FoundationEssentials
 import Net
 import Platform
 import Synchronization
@@ -40,12 +41,14 @@ public final class TelemetryExporter: Sendable {
     let version: String
     let intervalSeconds: Double
     let batchSize: Int
+    /// A snapshot of the agent's metrics, spooled at each export.
+    let snapshot: (@Sendable () -> MetricsRecord)?
     private let state: Mutex<Status>
     private let wake = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
 
     public init(spool: Spool, endpoint: String, options: NetOptions, allowInsecure: Bool, resource: [(String, String)], version: String,
-                intervalSeconds: Double, batchSize: Int = 500) throws(RegistryError) {
+                intervalSeconds: Double, batchSize: Int = 500, snapshot: (@Sendable () -> MetricsRecord)? = nil) throws(RegistryError) {
         var base = endpoint
         while base.hasSuffix("/") { base.removeLast() }
         guard base.hasPrefix("https://") || (base.hasPrefix("http://") && (allowInsecure || RegistryClient.isLoopback(base))) else {
@@ -58,6 +61,7 @@ public final class TelemetryExporter: Sendable {
         self.version = version
         self.intervalSeconds = intervalSeconds
         self.batchSize = batchSize
+        self.snapshot = snapshot
         state = Mutex(Status(endpoint: base))
     }
 
@@ -90,18 +94,36 @@ public final class TelemetryExporter: Sendable {
         }
     }
 
-    /// Sends every undelivered log record, batch by batch, until the spool has none or a batch fails.
+    /// Spools a metrics snapshot, then sends every undelivered record, batch by batch (logs to /v1/logs, metric
+    /// snapshots to /v1/metrics), until the spool has none or a batch fails.
     @discardableResult
     public func exportOnce() -> Result<Void, RegistryError> {
+        if let snapshot, let bytes = try? JSONEncoder().encode(snapshot()) {
+            _ = try? spool.append(.metrics, [UInt8](bytes))
+        }
         while true {
-            let batch = spool.pending(limit: batchSize).filter { $0.kind == .audit || $0.kind == .warning }
+            let batch = spool.pending(limit: batchSize)
             guard !batch.isEmpty else { return .success(()) }
-            let body = OTLPLogs.request(batch, resource: resource, version: version)
-            let response: NetResponse
-            do {
-                response = try net.perform(NetRequest("POST", endpoint + "/v1/logs", headers: [("Content-Type", "application/json")], body: .bytes(body)))
-            } catch {
-                return fail(RegistryError(error.message, transient: error.transient))
+            var response: NetResponse?
+            let logs = batch.filter { $0.kind == .audit || $0.kind == .warning }
+            let parts: [(String, [UInt8]?)] = [
+                ("/v1/logs", logs.isEmpty ? nil : OTLPLogs.request(logs, resource: resource, version: version)),
+                ("/v1/metrics", OTLPMetrics.request(batch, resource: resource, version: version)),
+            ]
+            for (path, body) in parts {
+                guard let body else { continue }
+                do {
+                    response = try net.perform(NetRequest("POST", endpoint + path, headers: [("Content-Type", "application/json")], body: .bytes(body)))
+                } catch {
+                    return fail(RegistryError(error.message, transient: error.transient))
+                }
+                // The batch is acknowledged only when every part of it was.
+                if !(200..<300).contains(response!.status) { break }
+            }
+            guard let response else {
+                // Nothing in it the collector takes (request summaries come later): acknowledge it as it is.
+                try? spool.acknowledge(batch)
+                continue
             }
             switch response.status {
             case 200..<300:

@@ -28,7 +28,7 @@ public final class CounterFamily: MetricFamily {
     public let name: String
     public let help: String
     public let labelNames: [String]
-    private let children: LabelledChildren<Counter>
+    let children: LabelledChildren<Counter>
 
     var kind: MetricKind { .counter }
     var sampleNames: [String] { [name] }

@@ -26,7 +26,7 @@ public final class GaugeFamily: MetricFamily {
     public let name: String
     public let help: String
     public let labelNames: [String]
-    private let children: LabelledChildren<Gauge>
+    let children: LabelledChildren<Gauge>
 
     var kind: MetricKind { .gauge }
     var sampleNames: [String] { [name] }
@@ -64,7 +64,7 @@ public final class GaugeFamily: MetricFamily {
 final class SampledGaugeFamily: MetricFamily {
     let name: String
     let help: String
-    private let sample: @Sendable () -> Double
+    let sample: @Sendable () -> Double
 
     var kind: MetricKind { .gauge }
     var labelNames: [String] { [] }

@@ -54,7 +54,7 @@ public final class HistogramFamily: MetricFamily {
     public let labelNames: [String]
     /// Finite bucket upper bounds, strictly increasing (+Inf is implicit).
     public let buckets: [Double]
-    private let children: LabelledChildren<Histogram>
+    let children: LabelledChildren<Histogram>
 
     var kind: MetricKind { .histogram }
     var sampleNames: [String] { [name + "_bucket", name + "_sum", name + "_count"] }

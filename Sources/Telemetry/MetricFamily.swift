@@ -13,4 +13,6 @@ protocol MetricFamily: AnyObject, Sendable {
     var sampleNames: [String] { get }
     /// Appends HELP, TYPE and all samples in Prometheus text format 0.0.4.
     func render(into out: inout String)
+    /// The family's current values.
+    func snapshot() -> MetricSnapshot
 }

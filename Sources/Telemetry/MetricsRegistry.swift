@@ -57,6 +57,9 @@ public final class MetricsRegistry: Sendable {
         }
     }
 
+    /// The families, in registration order (read outside the lock: sampled gauges run arbitrary code).
+    func families() -> [any MetricFamily] { state.withLock { $0.families } }
+
     /// All families in Prometheus text format 0.0.4 (`text/plain; version=0.0.4`), ending with a newline.
     public func exposition() -> String {
         // Render outside the lock: sampled gauges run arbitrary code, which may itself register metrics.

@@ -50,12 +50,14 @@ class Receiver:
 
         from google.protobuf import json_format
         from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 
         self.up = False
         self.bodies = []
         self.records = []
         self.resources = []
         self.invalid = []
+        self.metrics = []
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -69,9 +71,16 @@ class Receiver:
                     return
                 status = 200
                 try:
-                    assert self.path == "/v1/logs", self.path
-                    message = json_format.Parse(body, ExportLogsServiceRequest())
+                    assert self.path in ("/v1/logs", "/v1/metrics"), self.path
                     receiver.bodies.append(body)
+                    if self.path == "/v1/metrics":
+                        message = json_format.Parse(body, ExportMetricsServiceRequest())
+                        for resource_metrics in message.resource_metrics:
+                            for scope_metrics in resource_metrics.scope_metrics:
+                                for metric in scope_metrics.metrics:
+                                    receiver.metrics.append(metric)
+                        raise StopIteration
+                    message = json_format.Parse(body, ExportLogsServiceRequest())
                     for resource_logs in message.resource_logs:
                         receiver.resources.append({a.key: a.value.string_value for a in resource_logs.resource.attributes})
                         for scope_logs in resource_logs.scope_logs:
@@ -79,6 +88,8 @@ class Receiver:
                                 receiver.records.append({"body": record.body.string_value, "severity": record.severity_text,
                                                          "time": record.time_unix_nano,
                                                          "attributes": {a.key: a.value.string_value for a in record.attributes}})
+                except StopIteration:
+                    pass
                 except Exception as error:  # noqa: BLE001 - any failure to parse is the finding
                     receiver.invalid.append(f"{error}: {body[:300]!r}")
                     status = 400
@@ -135,6 +146,20 @@ def test_export_to_a_collector_that_comes_back(bundles, workdir):  # noqa: F811
         assert not any(secret.encode() in body for body in receiver.bodies)
         sequences = [int(r["attributes"]["outpost.sequence"]) for r in receiver.records]
         assert len(sequences) == len(set(sequences)), "no duplicates without a crash"
+        # Metric snapshots, by the reference schema: the completion counted as a monotonic cumulative sum, latency
+        # as a histogram whose buckets add up to its count.
+        by_name = {}
+        for metric in receiver.metrics:
+            by_name.setdefault(metric.name, []).append(metric)
+        requests = by_name["outpost_model_requests_total"][-1]
+        assert requests.WhichOneof("data") == "sum" and requests.sum.is_monotonic and requests.sum.aggregation_temporality == 2
+        points = {tuple((a.key, a.value.string_value) for a in p.attributes): p.as_double for p in requests.sum.data_points}
+        assert points[(("model", "assistant"), ("status", "200"))] >= 1, points
+        latency = by_name["outpost_http_request_duration_seconds"][-1]
+        assert latency.WhichOneof("data") == "histogram"
+        for point in latency.histogram.data_points:
+            assert sum(point.bucket_counts) == point.count and len(point.bucket_counts) == len(point.explicit_bounds) + 1
+        assert by_name["outpost_http_open_connections"][-1].WhichOneof("data") == "gauge"
         daemon.stop()
     finally:
         receiver.stop()

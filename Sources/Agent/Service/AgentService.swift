@@ -122,7 +122,7 @@ public final class AgentService: @unchecked Sendable {
                         operations: metrics.storeOperations)
         }
         let sync = AgentSync.make(config: config, store: store, admin: bundleAdmin, shared: sharedConfig, logger: logger, metrics: metrics)
-        let exporter = AgentTelemetry.make(config: config, spool: spool, logger: logger)
+        let exporter = AgentTelemetry.make(config: config, spool: spool, logger: logger, metrics: metrics)
         let router = APIRoutes.make(state: state, metrics: metrics, serving: serving, debugRoutes: debug, models: manager, limiter: limiter,
                                     admin: admin, actions: actions, logger: logger, store: bundleAdmin,
                                     storeClosedReason: (bundles as? UnavailableBundles)?.reason ?? "", sync: sync, spool: spool,

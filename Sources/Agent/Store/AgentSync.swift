@@ -104,7 +104,7 @@ enum AgentSync {
 
 enum AgentTelemetry {
     /// The exporter for `[telemetry] endpoint`, or nil (the spool keeps everything locally).
-    static func make(config: Config, spool: Spool?, logger: LoggerBox) -> TelemetryExporter? {
+    static func make(config: Config, spool: Spool?, logger: LoggerBox, metrics: AgentMetrics) -> TelemetryExporter? {
         guard let endpoint = config.telemetryEndpoint else { return nil }
         guard let spool else {
             logger.current.error("telemetry export is off: the spool is not open")
@@ -121,7 +121,9 @@ enum AgentTelemetry {
         do {
             let exporter = try TelemetryExporter(spool: spool, endpoint: endpoint, options: options, allowInsecure: config.telemetryAllowInsecure,
                                                  resource: resource, version: BuildInfo.version,
-                                                 intervalSeconds: Double(config.exportIntervalSeconds))
+                                                 intervalSeconds: Double(config.exportIntervalSeconds)) {
+                MetricsRecord(time: Clock.wallSeconds(), start: metrics.startTime, metrics: metrics.registry.snapshot())
+            }
             logger.current.notice("telemetry: exporting to \(endpoint) every \(config.exportIntervalSeconds) s", [LogField("ENDPOINT", endpoint)])
             return exporter
         } catch {
