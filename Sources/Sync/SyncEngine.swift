@@ -108,8 +108,7 @@ public final class SyncEngine: Sendable {
     let site: any SyncSite
     let settings: SyncSettings
     private let status: Mutex<SyncStatus>
-    private let wake = DispatchSemaphore(value: 0)
-    private let stopping = Atomic<Bool>(false)
+    private let loop: PeriodicLoop
     /// Counts what happens, for the agent's metrics: (event, detail).
     let observe: @Sendable (String, String, Int64) -> Void
 
@@ -119,41 +118,26 @@ public final class SyncEngine: Sendable {
         self.site = site
         self.settings = settings
         self.observe = observe
-        status = Mutex(SyncStatus(registry: client.registry, repository: client.repository, channel: settings.channel))
+        let status = Mutex(SyncStatus(registry: client.registry, repository: client.repository, channel: settings.channel))
+        self.status = status
+        loop = PeriodicLoop(label: "outpost.sync", intervalSeconds: settings.intervalSeconds)
     }
 
     public var current: SyncStatus { status.withLock { $0 } }
 
     /// Runs checks until `stop()`, on a queue of its own (one long-lived thread).
     public func start() {
-        DispatchQueue(label: "outpost.sync").async { [self] in loop() }
+        loop.start(round: { [self] in runOnce() ? nil : (status.withLock { $0.retryAfter } ?? 0) },
+                   scheduled: { [self] delay, failing in
+            let next = UTCTimestamp.format(wholeSeconds: Int64(Clock.wallSeconds() + delay))
+            status.withLock { $0.nextAttempt = next; $0.state = failing ? "backing off" : "idle" }
+        })
     }
 
-    public func stop() {
-        stopping.store(true, ordering: .relaxed)
-        wake.signal()
-    }
+    public func stop() { loop.stop() }
 
     /// Checks now instead of at the next interval.
-    public func checkNow() { wake.signal() }
-
-    private func loop() {
-        var failures = 0
-        while !stopping.load(ordering: .relaxed) {
-            let ok = runOnce()
-            failures = ok ? 0 : failures + 1
-            // Jitter spreads a fleet's checks; backoff spares a registry that is down; a registry that says when
-            // to come back (Retry-After) is not asked sooner.
-            var delay = settings.intervalSeconds * Double.random(in: 0.9...1.1)
-            if failures > 0 { delay = min(delay, 5 * pow2(min(failures - 1, 10)) * Double.random(in: 0.8...1.2)) }
-            if let asked = status.withLock({ $0.retryAfter }) { delay = max(delay, asked) }
-            let next = Clock.wallSeconds() + delay
-            status.withLock { $0.nextAttempt = UTCTimestamp.format(wholeSeconds: Int64(next)); $0.state = failures > 0 ? "backing off" : "idle" }
-            _ = wake.wait(timeout: .now() + delay)
-        }
-    }
-
-    private func pow2(_ n: Int) -> Double { Double(1 << n) }
+    public func checkNow() { loop.now() }
 
     /// One check; false when it failed (and is retried with backoff).
     @discardableResult

@@ -44,8 +44,7 @@ public final class TelemetryExporter: Sendable {
     /// A snapshot of the agent's metrics, spooled at each export.
     let snapshot: (@Sendable () -> MetricsRecord)?
     private let state: Mutex<Status>
-    private let wake = DispatchSemaphore(value: 0)
-    private let stopping = Atomic<Bool>(false)
+    private let loop: PeriodicLoop
 
     public init(spool: Spool, endpoint: String, options: NetOptions, allowInsecure: Bool, resource: [(String, String)], version: String,
                 intervalSeconds: Double, batchSize: Int = 500, snapshot: (@Sendable () -> MetricsRecord)? = nil) throws(RegistryError) {
@@ -63,36 +62,23 @@ public final class TelemetryExporter: Sendable {
         self.batchSize = batchSize
         self.snapshot = snapshot
         state = Mutex(Status(endpoint: base))
+        loop = PeriodicLoop(label: "outpost.telemetry", intervalSeconds: intervalSeconds)
     }
 
     public var status: Status { state.withLock { $0 } }
 
     public func start() {
-        DispatchQueue(label: "outpost.telemetry").async { [self] in loop() }
-    }
-
-    public func stop() {
-        stopping.store(true, ordering: .relaxed)
-        wake.signal()
-    }
-
-    public func exportNow() { wake.signal() }
-
-    private func loop() {
-        var failures = 0
-        while !stopping.load(ordering: .relaxed) {
-            var delay = intervalSeconds * Double.random(in: 0.9...1.1)
+        loop.start(round: { [self] in
             switch exportOnce() {
-            case .success:
-                failures = 0
-            case .failure(let error):
-                failures += 1
-                delay = min(delay, 5 * Double(1 << min(failures - 1, 10)) * Double.random(in: 0.8...1.2))
-                if let asked = error.retryAfter { delay = max(delay, asked) }
+            case .success: return nil
+            case .failure(let error): return error.retryAfter ?? 0
             }
-            _ = wake.wait(timeout: .now() + delay)
-        }
+        })
     }
+
+    public func stop() { loop.stop() }
+
+    public func exportNow() { loop.now() }
 
     /// Spools a metrics snapshot, then sends every undelivered record, batch by batch (logs to /v1/logs, metric
     /// snapshots to /v1/metrics), until the spool has none or a batch fails.

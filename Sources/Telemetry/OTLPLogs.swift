@@ -6,40 +6,22 @@ import JSON
 import Platform
 
 public enum OTLPLogs {
-    struct AnyValue: Encodable {
-        let stringValue: String
-    }
-
-    struct KeyValue: Encodable {
-        let key: String
-        let value: AnyValue
-    }
-
     struct LogRecord: Encodable {
         let timeUnixNano: String
         let observedTimeUnixNano: String
         let severityNumber: Int
         let severityText: String
-        let body: AnyValue
-        let attributes: [KeyValue]
-    }
-
-    struct Scope: Encodable {
-        let name: String
-        let version: String
+        let body: OTLP.AnyValue
+        let attributes: [OTLP.KeyValue]
     }
 
     struct ScopeLogs: Encodable {
-        let scope: Scope
+        let scope: OTLP.Scope
         let logRecords: [LogRecord]
     }
 
-    struct Resource: Encodable {
-        let attributes: [KeyValue]
-    }
-
     struct ResourceLogs: Encodable {
-        let resource: Resource
+        let resource: OTLP.Resource
         let scopeLogs: [ScopeLogs]
     }
 
@@ -77,22 +59,21 @@ public enum OTLPLogs {
             guard let reader = try? JSONObjectReader(parsing: record.payload),
                   let time = try? reader.string("time"), let severity = try? reader.string("severity"),
                   let message = try? reader.string("message") else { continue }
-            var attributes = [KeyValue(key: "outpost.sequence", value: AnyValue(stringValue: String(record.sequence))),
-                              KeyValue(key: "outpost.kind", value: AnyValue(stringValue: record.kind.name))]
+            var attributes = [OTLP.KeyValue("outpost.sequence", String(record.sequence)), OTLP.KeyValue("outpost.kind", record.kind.name)]
             if let fields = try? reader.object("fields") {
                 for (key, _) in fields.members {
                     if let value = try? fields.string(key) {
-                        attributes.append(KeyValue(key: "outpost." + key.lowercased(), value: AnyValue(stringValue: value)))
+                        attributes.append(OTLP.KeyValue("outpost." + key.lowercased(), value))
                     }
                 }
             }
             let nanos = unixNanos(time)
             logs.append(LogRecord(timeUnixNano: nanos, observedTimeUnixNano: nanos, severityNumber: severityNumber(severity),
-                                  severityText: severity.uppercased(), body: AnyValue(stringValue: message), attributes: attributes))
+                                  severityText: severity.uppercased(), body: OTLP.AnyValue(stringValue: message), attributes: attributes))
         }
         let request = Request(resourceLogs: [ResourceLogs(
-            resource: Resource(attributes: resource.map { KeyValue(key: $0.0, value: AnyValue(stringValue: $0.1)) }),
-            scopeLogs: [ScopeLogs(scope: Scope(name: "outpost", version: version), logRecords: logs)])])
+            resource: OTLP.resource(resource),
+            scopeLogs: [ScopeLogs(scope: OTLP.Scope(name: "outpost", version: version), logRecords: logs)])])
         return Array(JSONWriter.encode(request).utf8)
     }
 }

@@ -5,21 +5,15 @@ import FoundationEssentials
 import JSON
 
 public enum OTLPMetrics {
-    struct KeyValue: Encodable {
-        struct Value: Encodable { let stringValue: String }
-        let key: String
-        let value: Value
-    }
-
     struct NumberPoint: Encodable {
-        let attributes: [KeyValue]
+        let attributes: [OTLP.KeyValue]
         let startTimeUnixNano: String?
         let timeUnixNano: String
         let asDouble: Double
     }
 
     struct HistogramPoint: Encodable {
-        let attributes: [KeyValue]
+        let attributes: [OTLP.KeyValue]
         let startTimeUnixNano: String
         let timeUnixNano: String
         let count: String
@@ -51,22 +45,13 @@ public enum OTLPMetrics {
         let histogram: Histogram?
     }
 
-    struct Scope: Encodable {
-        let name: String
-        let version: String
-    }
-
     struct ScopeMetrics: Encodable {
-        let scope: Scope
+        let scope: OTLP.Scope
         let metrics: [Metric]
     }
 
-    struct Resource: Encodable {
-        let attributes: [KeyValue]
-    }
-
     struct ResourceMetrics: Encodable {
-        let resource: Resource
+        let resource: OTLP.Resource
         let scopeMetrics: [ScopeMetrics]
     }
 
@@ -79,8 +64,8 @@ public enum OTLPMetrics {
     /// JSON has no NaN or infinity; such a value (a gauge nobody set) goes as 0 rather than spoil the request.
     static func finite(_ value: Double?) -> Double { value.flatMap { $0.isFinite ? $0 : nil } ?? 0 }
 
-    static func attributes(_ labels: [String: String]) -> [KeyValue] {
-        labels.keys.sorted().map { KeyValue(key: $0, value: .init(stringValue: labels[$0]!)) }
+    static func attributes(_ labels: [String: String]) -> [OTLP.KeyValue] {
+        labels.keys.sorted().map { OTLP.KeyValue($0, labels[$0]!) }
     }
 
     /// The request body for the metric records among `records`, or nil when there is none.
@@ -110,9 +95,8 @@ public enum OTLPMetrics {
                 }
             }
             resources.append(ResourceMetrics(
-                resource: Resource(attributes: resource.map { KeyValue(key: $0.0, value: .init(stringValue: $0.1)) }
-                                   + [KeyValue(key: "outpost.sequence", value: .init(stringValue: String(record.sequence)))]),
-                scopeMetrics: [ScopeMetrics(scope: Scope(name: "outpost", version: version), metrics: metrics)]))
+                resource: OTLP.resource(resource, extra: [OTLP.KeyValue("outpost.sequence", String(record.sequence))]),
+                scopeMetrics: [ScopeMetrics(scope: OTLP.Scope(name: "outpost", version: version), metrics: metrics)]))
         }
         guard !resources.isEmpty else { return nil }
         return Array(JSONWriter.encode(Request(resourceMetrics: resources)).utf8)
